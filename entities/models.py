@@ -1,0 +1,387 @@
+"""The domain model (DESIGN §5) as SQLAlchemy 2 typed ORM classes.
+
+Layers, as in DIGIWHIST's raw → clean → matched → master:
+- provenance: `crawl_runs`, `raw_records` (append-only), `quarantine` (what could not be stored, and why);
+- canonical goszakup rows: `procurements`, `lots`, `contracts` (+ `contract_units`), `bids`, `unreliable_suppliers`;
+- entities: `organizations`, `persons`, `mentions` (every name exactly as written), `roles`, `judgements`;
+- derived: `engagements` — one row per provider serving a buyer under one instrument.
+
+Every canonical and derived row carries `raw_record_id` (or a list of them) so any figure on screen leads back
+to the payload and URL it came from. The schema only changes through Alembic migrations.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT for tables that can reach millions.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+Money = Numeric(18, 2)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        Decimal: Money,
+        datetime: DateTime(timezone=True),
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Provenance
+
+
+class CrawlRun(Base):
+    """One spider run: what was asked, when, and what came of it."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(40), index=True)
+    spider_args: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running, finished, failed, stopped
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RawRecord(Base):
+    """A source payload exactly as fetched. Never updated, never deleted; a changed payload is a new row."""
+
+    __tablename__ = "raw_records"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    record_type: Mapped[str] = mapped_column(String(40))
+    external_id: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(Text)  # the API endpoint the payload came from
+    human_url: Mapped[str | None] = mapped_column(Text)  # the public page a reader can open
+    fetched_at: Mapped[datetime]
+    sha256: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+
+    __table_args__ = (
+        UniqueConstraint("source", "record_type", "external_id", "sha256"),
+        Index("ix_raw_records_type_external", "source", "record_type", "external_id"),
+    )
+
+
+class Quarantine(Base):
+    """A record that could not be stored or normalized, kept whole with the reason."""
+
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    record_type: Mapped[str | None] = mapped_column(String(40))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    url: Mapped[str | None] = mapped_column(Text)
+    stage: Mapped[str] = mapped_column(String(20))  # crawl (bad body) or normalize (bad record)
+    reason: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # the offending text, verbatim
+    raw_record_id: Mapped[int | None] = mapped_column(ForeignKey("raw_records.id"))
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    created_at: Mapped[datetime]
+
+
+class BuildState(Base):
+    """Watermarks of the incremental build: the last raw record each stage has consumed."""
+
+    __tablename__ = "build_state"
+
+    stage: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_raw_record_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------------------------------
+# Entities
+
+
+class Organization(Base):
+    """A legal entity, individual entrepreneur or public body, keyed by BIN where one is known.
+
+    `id` is stable across rebuilds: `kz-bin-<BIN>` for a BIN; for an individual entrepreneur (whose registration
+    number is the owner's IIN) `kz-ip-<keyed hash>`, so no personal number ever appears in a URL.
+    """
+
+    __tablename__ = "organizations"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    bin: Mapped[str | None] = mapped_column(String(12), index=True)
+    bin_valid: Mapped[bool | None]
+    # The IIN under which an individual entrepreneur trades, as goszakup publishes it for suppliers.
+    iin: Mapped[str | None] = mapped_column(String(12))
+    kind: Mapped[str | None] = mapped_column(String(30))  # company, individual_entrepreneur, public_body, school, ngo, foreign
+    legal_form: Mapped[str | None] = mapped_column(String(40))
+    name_ru: Mapped[str | None] = mapped_column(Text)
+    name_kk: Mapped[str | None] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    name_norm: Mapped[str | None] = mapped_column(Text, index=True)  # folded key for search (SQLite can't fold Cyrillic)
+    registered_on: Mapped[date | None] = mapped_column(Date)
+    kato: Mapped[str | None] = mapped_column(String(9))
+    region_kato: Mapped[str | None] = mapped_column(String(2), index=True)
+    oked: Mapped[str | None] = mapped_column(String(10))
+    parent_bin: Mapped[str | None] = mapped_column(String(12))
+    goszakup_pid: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    is_fictional: Mapped[bool] = mapped_column(Boolean, default=False)
+    raw_record_id: Mapped[int | None] = mapped_column(ForeignKey("raw_records.id"))
+
+
+class Person(Base):
+    """A natural person. The IIN is never stored: only a keyed hash (HMAC) for exact matching."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    display_name: Mapped[str] = mapped_column(Text)
+    surname: Mapped[str | None] = mapped_column(Text)
+    given_name: Mapped[str | None] = mapped_column(Text)
+    patronymic: Mapped[str | None] = mapped_column(Text)
+    name_norm: Mapped[str | None] = mapped_column(Text, index=True)
+    iin_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    is_fictional: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Mention(Base):
+    """A name exactly as one source record wrote it; resolution points it at an entity."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (UniqueConstraint("raw_record_id", "field", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"), index=True)
+    field: Mapped[str] = mapped_column(String(80))  # where in the payload, e.g. "Contract.supplierFio"
+    kind: Mapped[str] = mapped_column(String(20))  # organization | person
+    name: Mapped[str] = mapped_column(Text)
+    bin: Mapped[str | None] = mapped_column(String(12))
+    iin_hash: Mapped[str | None] = mapped_column(String(64))
+    context_bin: Mapped[str | None] = mapped_column(String(12))  # the organization a person was named for
+    organization_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    match_rule: Mapped[str | None] = mapped_column(String(60))  # why it points where it points
+    match_score: Mapped[float | None]
+
+
+class Role(Base):
+    """Person ↔ organization: head, director, founder, commission member, official, signatory."""
+
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("person_id", "organization_id", "role", "raw_record_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str | None] = mapped_column(Text)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"))
+
+
+class Judgement(Base):
+    """A human decision on two mentions or entities. Survives every rebuild and overrides the matcher."""
+
+    __tablename__ = "judgements"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    left_ref: Mapped[str] = mapped_column(String(100))
+    right_ref: Mapped[str] = mapped_column(String(100))
+    decision: Mapped[str] = mapped_column(String(10))  # same | different | unsure
+    note: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------------------------------
+# Canonical goszakup rows
+
+
+class Procurement(Base):
+    """An announcement (goszakup TrdBuy)."""
+
+    __tablename__ = "procurements"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # TrdBuy.id
+    number_anno: Mapped[str | None] = mapped_column(String(40), index=True)
+    name_ru: Mapped[str | None] = mapped_column(Text)
+    name_kk: Mapped[str | None] = mapped_column(Text)
+    trade_method_id: Mapped[int | None]
+    status_id: Mapped[int | None]
+    customer_bin: Mapped[str | None] = mapped_column(String(12), index=True)
+    organizer_bin: Mapped[str | None] = mapped_column(String(12))
+    total_sum: Mapped[Decimal | None]
+    publish_date: Mapped[datetime | None]
+    end_date: Mapped[datetime | None]
+    kato: Mapped[list[Any] | None]
+    last_update: Mapped[datetime | None]
+    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"))
+
+
+class Lot(Base):
+    """A lot of an announcement (goszakup Lots)."""
+
+    __tablename__ = "lots"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # Lots.id
+    trd_buy_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    lot_number: Mapped[str | None] = mapped_column(String(60))
+    name_ru: Mapped[str | None] = mapped_column(Text)
+    description_ru: Mapped[str | None] = mapped_column(Text)
+    amount: Mapped[Decimal | None]
+    count: Mapped[Decimal | None] = mapped_column(Numeric(18, 3))
+    customer_bin: Mapped[str | None] = mapped_column(String(12), index=True)
+    trade_method_id: Mapped[int | None]  # planned
+    buy_trade_method_id: Mapped[int | None]  # actual
+    status_id: Mapped[int | None]
+    kato: Mapped[list[Any] | None]
+    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"))
+
+
+class Contract(Base):
+    """One contract version (goszakup Contract). Amendments are new rows sharing `root_id`."""
+
+    __tablename__ = "contracts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # Contract.id
+    root_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    parent_id: Mapped[int | None] = mapped_column(BigInteger)
+    contract_type_id: Mapped[int | None]  # 1 main contract, 2 amendment
+    status_id: Mapped[int | None]
+    trd_buy_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # None when concluded without announcement
+    number: Mapped[str | None] = mapped_column(Text)
+    number_sys: Mapped[str | None] = mapped_column(String(60))
+    trade_method_id: Mapped[int | None]  # faktTradeMethodsId
+    sign_reason: Mapped[str | None] = mapped_column(Text)
+    signed_at: Mapped[datetime | None]
+    last_update: Mapped[datetime | None]
+    fin_year: Mapped[int | None]
+    amount: Mapped[Decimal | None]  # contractSum, without VAT
+    amount_with_vat: Mapped[Decimal | None]  # contractSumWnds
+    currency: Mapped[str | None] = mapped_column(String(3))
+    customer_bin: Mapped[str | None] = mapped_column(String(12), index=True)
+    customer_pid: Mapped[int | None] = mapped_column(BigInteger)
+    customer_fio: Mapped[str | None] = mapped_column(Text)
+    supplier_biin: Mapped[str | None] = mapped_column(String(12), index=True)
+    supplier_pid: Mapped[int | None] = mapped_column(BigInteger)
+    supplier_fio: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(Text)
+    region_kato: Mapped[str | None] = mapped_column(String(9))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"))
+
+
+class ContractUnit(Base):
+    """A line of a contract: which lot or plan point, which ЕНС ТРУ item, how much."""
+
+    __tablename__ = "contract_units"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # ContractUnits.id
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
+    lot_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    pln_point_id: Mapped[int | None] = mapped_column(BigInteger)
+    enstru_code: Mapped[str | None] = mapped_column(String(40))
+    quantity: Mapped[Decimal | None] = mapped_column(Numeric(18, 3))
+    item_price: Mapped[Decimal | None]
+    total_sum: Mapped[Decimal | None]
+
+
+class Bid(Base):
+    """One application on one lot (goszakup TrdApp × AppLots): who bid, at what price, with what outcome."""
+
+    __tablename__ = "bids"
+    __table_args__ = (UniqueConstraint("application_id", "lot_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    application_id: Mapped[int] = mapped_column(BigInteger)
+    trd_buy_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    lot_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    supplier_biin: Mapped[str | None] = mapped_column(String(12), index=True)
+    supplier_pid: Mapped[int | None] = mapped_column(BigInteger)
+    status_id: Mapped[int | None]
+    price: Mapped[Decimal | None]
+    amount: Mapped[Decimal | None]
+    applied_at: Mapped[datetime | None]
+    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"))
+
+
+class UnreliableSupplier(Base):
+    """An entry in the register of unreliable suppliers (goszakup Rnu)."""
+
+    __tablename__ = "unreliable_suppliers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    rnu_id: Mapped[str] = mapped_column(String(40), unique=True)
+    supplier_biin: Mapped[str | None] = mapped_column(String(12), index=True)
+    supplier_name: Mapped[str | None] = mapped_column(Text)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"))
+
+
+# --------------------------------------------------------------------------------------------------
+# Derived
+
+
+class Engagement(Base):
+    """Who holds what, on which basis: one provider serving one buyer under one instrument.
+
+    For goszakup, one row per contract root (the latest version's amount). The export's columns
+    (DESIGN §4) are these fields in that order.
+    """
+
+    __tablename__ = "engagements"
+    __table_args__ = (
+        Index("ix_engagements_region_year", "region_kato", "signed_on"),
+        Index("ix_engagements_legal_basis", "legal_basis"),
+    )
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)  # e.g. goszakup-contract-<rootId>
+    instrument: Mapped[str] = mapped_column(String(30))  # procurement_contract, ppp_agreement, memorandum, ...
+    legal_basis: Mapped[str] = mapped_column(String(40))
+    competitive: Mapped[bool]
+    trade_method_id: Mapped[int | None]
+    buyer_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    buyer_bin: Mapped[str | None] = mapped_column(String(12))
+    buyer_name: Mapped[str | None] = mapped_column(Text)
+    provider_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    provider_bin: Mapped[str | None] = mapped_column(String(12))
+    provider_name: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(Text)
+    amount_kzt: Mapped[Decimal | None]
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    region_kato: Mapped[str | None] = mapped_column(String(2))
+    source_url: Mapped[str | None] = mapped_column(Text)
+    contract_root_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    evidence_raw_ids: Mapped[list[Any]] = mapped_column(default=list)
+    is_fictional: Mapped[bool] = mapped_column(Boolean, default=False)

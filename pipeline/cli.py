@@ -1,0 +1,152 @@
+"""The `ashyq` command line (DESIGN §4). Commands are thin: each calls one function of the pipeline.
+
+This module is the composition root, so it is the one place that may start the crawlers (via Scrapy's
+registry, by spider name) and the simulator.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from entities.config import database_url
+from entities.db import make_engine
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    return make_engine(database_url())
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log debug output.")
+def main(verbose: bool) -> None:
+    """Ashyq: who holds which education contract in Kazakhstan, on what legal basis."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+# ---------------------------------------------------------------------------------------------- db
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database (ASHYQ_DATABASE_URL, default data/ashyq.sqlite) to the newest schema."""
+    from entities.migrate import upgrade
+
+    engine = _engine()
+    if engine.url.get_backend_name() == "sqlite" and engine.url.database:
+        Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+    upgrade(engine)
+    click.echo(f"database at head: {engine.url.render_as_string(hide_password=True)}")
+
+
+# ------------------------------------------------------------------------------------------- crawl
+@main.command()
+@click.argument("source")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Start of the date window (inclusive).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="End of the date window (inclusive).")
+@click.option("--supplier", "supplier_bin", help="Tender history of one supplier (BIN or IIN).")
+@click.option("--customer", "customer_bin", help="Contracts and announcements of one customer (BIN).")
+@click.option("--job-dir", type=click.Path(path_type=Path), help="Scrapy JOBDIR: a killed crawl resumes from here.")
+@click.option("-a", "extra", multiple=True, help="Extra spider argument NAME=VALUE (repeatable).")
+def crawl(
+    source: str,
+    since: date | None,
+    until: date | None,
+    supplier_bin: str | None,
+    customer_bin: str | None,
+    job_dir: Path | None,
+    extra: tuple[str, ...],
+) -> None:
+    """Run one spider (goszakup, …) into the raw store."""
+    from pipeline.crawl import CrawlError, run_crawl
+
+    args: dict[str, str] = {}
+    if since:
+        args["since"] = since.strftime("%Y-%m-%d")
+    if until:
+        args["until"] = until.strftime("%Y-%m-%d")
+    if supplier_bin:
+        args["supplier"] = supplier_bin
+    if customer_bin:
+        args["customer"] = customer_bin
+    for pair in extra:
+        name, _, value = pair.partition("=")
+        args[name] = value
+    try:
+        stats = run_crawl(source, args, job_dir=job_dir)
+    except CrawlError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(stats.summary())
+
+
+# ------------------------------------------------------------------------------------------- build
+@main.command()
+def build() -> None:
+    """Normalize raw records, derive engagements (incremental; re-running changes nothing)."""
+    from pipeline.build import run_build
+
+    report = run_build(_engine(), progress=True)
+    click.echo(report.summary())
+
+
+# ------------------------------------------------------------------------------------------ export
+@main.group()
+def export() -> None:
+    """Export tables for spreadsheets and other tools."""
+
+
+@export.command("engagements")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
+def export_engagements_cmd(output: Path) -> None:
+    """Who holds what, on which basis: CSV (UTF-8 with BOM) in the documented column order."""
+    from pipeline.export import export_engagements
+
+    count = export_engagements(_engine(), output)
+    click.echo(f"{count} engagements written to {output}")
+
+
+# ---------------------------------------------------------------------------------- serve and demo
+@main.command()
+@click.option("--port", default=8501, show_default=True)
+def dashboard(port: int) -> None:
+    """Serve the Streamlit dashboard on 127.0.0.1."""
+    from pipeline.serve import serve_dashboard
+
+    serve_dashboard(port=port)
+
+
+@main.command()
+@click.option("--port", default=8765, show_default=True)
+@click.option("--scenario", default="demo", show_default=True, help="demo, or scale:N for N contracts.")
+@click.option("--fault-rate", default=0.0, show_default=True, help="Share of requests that fail transiently.")
+@click.option("--token", default=None, help="The token the simulator accepts (default: any non-empty).")
+def simulate(port: int, scenario: str, fault_rate: float, token: str | None) -> None:
+    """Serve the offline source simulator on 127.0.0.1 (goszakup GraphQL v3)."""
+    from crawlers.simulator.server import serve_forever
+
+    serve_forever(port=port, scenario=scenario, fault_rate=fault_rate, token=token)
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True)
+@click.option("--no-serve", is_flag=True, help="Build the demo database and stop (no dashboard).")
+def demo(port: int, no_serve: bool) -> None:
+    """Offline demo: simulator → crawl → build → dashboard, on SQLite under data/."""
+    from pipeline.demo import run_demo
+
+    run_demo(port=port, serve=not no_serve)
+
+
+if __name__ == "__main__":
+    main()
