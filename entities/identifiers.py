@@ -16,6 +16,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 _DIGITS = re.compile(r"^\d{12}$")
 _WEIGHTS_1 = tuple(range(1, 12))
@@ -109,3 +110,57 @@ def iin_hash(iin: str) -> str:
 def mask(value: str) -> str:
     """An identifier as it may be displayed: the first four digits, the rest hidden."""
     return value[:4] + "•" * max(0, len(value) - 4)
+
+
+# --------------------------------------------------------------------------------------------------
+# Checking a raw identifier field, and what an IIN encodes (for matching only, never for display)
+
+IdStatus = Literal["absent", "valid", "invalid"]
+
+
+@dataclass(frozen=True)
+class IdCheck:
+    """A raw BIN/IIN field checked: its digits (kept even when invalid, so nothing is lost) and why."""
+
+    value: str | None  # the digits, as cleaned by `clean_id`; None when the field was empty
+    status: IdStatus
+    reason: str | None = None  # for invalid ids: wrong_length, no_control_digit, bad_control_digit
+
+    @property
+    def valid(self) -> str | None:
+        """The identifier when it is valid, else None: only valid ids are matching keys."""
+        return self.value if self.status == "valid" else None
+
+
+def check_id(raw: object) -> IdCheck:
+    """Classify a raw identifier field as absent, valid, or invalid with a reason (the digits are kept)."""
+    value = clean_id(raw)
+    if value is None:
+        return IdCheck(None, "absent")
+    if len(value) != 12:
+        return IdCheck(value, "invalid", "wrong_length")
+    expected = control_digit(value[:11])
+    if expected is None:
+        return IdCheck(value, "invalid", "no_control_digit")
+    if expected != int(value[11]):
+        return IdCheck(value, "invalid", "bad_control_digit")
+    return IdCheck(value, "valid")
+
+
+@dataclass(frozen=True)
+class IinInfo:
+    birth_date: date
+    sex: Literal["m", "f"]
+
+
+def iin_info(value: str) -> IinInfo | None:
+    """Birth date and sex encoded in a valid IIN, or None when it does not encode them.
+
+    Personal data: callers use it to veto impossible person matches (a male IIN against a name with a female
+    patronymic) and must never display or store it.
+    """
+    if not is_valid(value) or not looks_like_iin(value):
+        return None
+    century = {"1": 1800, "2": 1800, "3": 1900, "4": 1900, "5": 2000, "6": 2000}[value[6]]
+    born = date(century + int(value[:2]), int(value[2:4]), int(value[4:6]))
+    return IinInfo(birth_date=born, sex="m" if int(value[6]) % 2 == 1 else "f")

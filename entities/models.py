@@ -12,7 +12,7 @@ to the payload and URL it came from. The schema only changes through Alembic mig
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +31,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -40,6 +42,29 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime on both backends, stored as UTC.
+
+    SQLite has no time zones: it would hand back naive values and silently drop offsets. Here every value is
+    converted to UTC on the way in (a naive value is refused: it is a bug upstream) and comes back aware.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: make it timezone-aware before storing")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT for tables that can reach millions.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -52,7 +77,7 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSON,
         list[Any]: JSON,
         Decimal: Money,
-        datetime: DateTime(timezone=True),
+        datetime: UtcDateTime(),
     }
 
 
@@ -109,7 +134,7 @@ class Quarantine(Base):
     stage: Mapped[str] = mapped_column(String(20))  # crawl (bad body) or normalize (bad record)
     reason: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)  # the offending text, verbatim
-    raw_record_id: Mapped[int | None] = mapped_column(ForeignKey("raw_records.id"))
+    raw_record_id: Mapped[int | None] = mapped_column(ForeignKey("raw_records.id"), index=True)
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
     created_at: Mapped[datetime]
 
@@ -155,7 +180,7 @@ class Organization(Base):
     parent_bin: Mapped[str | None] = mapped_column(String(12))
     goszakup_pid: Mapped[int | None] = mapped_column(BigInteger, index=True)
     is_fictional: Mapped[bool] = mapped_column(Boolean, default=False)
-    raw_record_id: Mapped[int | None] = mapped_column(ForeignKey("raw_records.id"))
+    raw_record_id: Mapped[int | None] = mapped_column(ForeignKey("raw_records.id"), index=True)
 
 
 class Person(Base):
@@ -206,7 +231,7 @@ class Role(Base):
     title: Mapped[str | None] = mapped_column(Text)
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
-    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"))
+    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"), index=True)
 
 
 class Judgement(Base):
@@ -245,7 +270,7 @@ class Procurement(Base):
     end_date: Mapped[datetime | None]
     kato: Mapped[list[Any] | None]
     last_update: Mapped[datetime | None]
-    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"))
+    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"), index=True)
 
 
 class Lot(Base):
@@ -265,7 +290,7 @@ class Lot(Base):
     buy_trade_method_id: Mapped[int | None]  # actual
     status_id: Mapped[int | None]
     kato: Mapped[list[Any] | None]
-    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"))
+    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"), index=True)
 
 
 class Contract(Base):
@@ -298,7 +323,7 @@ class Contract(Base):
     subject: Mapped[str | None] = mapped_column(Text)
     region_kato: Mapped[str | None] = mapped_column(String(9))
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"))
+    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"), index=True)
 
 
 class ContractUnit(Base):
@@ -332,7 +357,7 @@ class Bid(Base):
     price: Mapped[Decimal | None]
     amount: Mapped[Decimal | None]
     applied_at: Mapped[datetime | None]
-    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"))
+    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"), index=True)
 
 
 class UnreliableSupplier(Base):
@@ -346,7 +371,7 @@ class UnreliableSupplier(Base):
     supplier_name: Mapped[str | None] = mapped_column(Text)
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
-    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"))
+    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"), index=True)
 
 
 # --------------------------------------------------------------------------------------------------
