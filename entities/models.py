@@ -95,7 +95,7 @@ class CrawlRun(Base):
     spider_args: Mapped[dict[str, Any]] = mapped_column(default=dict)
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(20), default="running")  # running, finished, failed, stopped
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running, finished, incomplete, stopped, killed, failed
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 

@@ -88,6 +88,9 @@ def crawl(
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     click.echo(stats.summary())
+    if not stats.complete:
+        # Scripts must be able to tell: re-running the same command resumes the missing units.
+        sys.exit(1)
 
 
 # ------------------------------------------------------------------------------------------- build
@@ -121,9 +124,13 @@ def export_engagements_cmd(output: Path) -> None:
 @click.option("--port", default=8501, show_default=True)
 def dashboard(port: int) -> None:
     """Serve the Streamlit dashboard on 127.0.0.1."""
-    from pipeline.serve import serve_dashboard
+    from pipeline.serve import ServeError, serve_dashboard
 
-    serve_dashboard(port=port)
+    try:
+        serve_dashboard(port=port)
+    except ServeError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
 
 
 @main.command()
@@ -141,11 +148,73 @@ def simulate(port: int, scenario: str, fault_rate: float, token: str | None) -> 
 @main.command()
 @click.option("--port", default=8501, show_default=True)
 @click.option("--no-serve", is_flag=True, help="Build the demo database and stop (no dashboard).")
-def demo(port: int, no_serve: bool) -> None:
+@click.option("--refresh", is_flag=True, help="Crawl the simulator again even if the demo data exists.")
+def demo(port: int, no_serve: bool, refresh: bool) -> None:
     """Offline demo: simulator → crawl → build → dashboard, on SQLite under data/."""
+    from pipeline.crawl import CrawlError
     from pipeline.demo import run_demo
+    from pipeline.serve import ServeError
 
-    run_demo(port=port, serve=not no_serve)
+    try:
+        run_demo(port=port, serve=not no_serve, refresh=refresh)
+    except (CrawlError, ServeError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+# ------------------------------------------------------------------------------- entity resolution
+@main.command("resolve")
+@click.argument("in_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def resolve_cmd(in_csv: Path, output: Path) -> None:
+    """Resolve a CSV of names (record_id,kind,name,bin,iin,context) to record_id,entity_id; no database."""
+    from pipeline.resolve_csv import ResolveInputError, resolve_csv
+
+    try:
+        report, _ = resolve_csv(in_csv, output)
+    except ResolveInputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(report.summary(), err=True)
+
+
+@main.command()
+@click.argument("decision", type=click.Choice(["same", "different", "unsure"]))
+@click.argument("left")
+@click.argument("right")
+@click.option("--note", default=None, help="Why: what you checked.")
+@click.option("--author", default=None, help="Who decides (default: $ASHYQ_USER, else the login name).")
+def judge(decision: str, left: str, right: str, note: str | None, author: str | None) -> None:
+    """Decide whether two mentions or entities (ids from `ashyq review`) are the same; overrides the matcher."""
+    from entities.judgements import JudgementError, record_judgement
+
+    try:
+        j = record_judgement(_engine(), decision, left, right, note=note, author=author)
+    except JudgementError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"judgement {j.id}: {j.left_ref} {j.decision} {j.right_ref} (by {j.author}); applies from the next build")
+
+
+@main.command()
+@click.option("--limit", default=30, show_default=True, help="How many pairs to list.")
+@click.option("--kind", type=click.Choice(["organization", "person"]), default=None)
+def review(limit: int, kind: str | None) -> None:
+    """List the uncertain entity matches, most important first, with the `ashyq judge` line for each."""
+    from entities.judgements import review_queue
+
+    items, _ = review_queue(_engine(), kind=kind)  # type: ignore[arg-type]
+    if not items:
+        click.echo("no uncertain pairs")
+        return
+    for item in items[:limit]:
+        p = item.pair
+        click.echo(f"{p.kind} · score {p.score:.0f} · {p.reason} · {p.importance:g} mentions involved")
+        click.echo(f"  {item.left.id:>8}  {item.left.name}   [{p.left_entity}]")
+        click.echo(f"  {item.right.id:>8}  {item.right.name}   [{p.right_entity}]")
+        click.echo(f"  ashyq judge same|different|unsure {item.left.id} {item.right.id} --note \"…\"")
+    if len(items) > limit:
+        click.echo(f"… {len(items) - limit} more (--limit)")
 
 
 if __name__ == "__main__":
