@@ -231,7 +231,7 @@ def test_page_yields_records_quarantines_bad_ones_and_follows_the_cursor() -> No
     assert first.source == "goszakup"
     assert first.record_type == "contract"
     assert first.url == f"{ENDPOINT}#Contract:90308"
-    assert first.human_url == "https://goszakup.gov.kz/ru/egzcontract/cpublic/show/90308"
+    assert first.human_url == f"{BASE}/ru/egzcontract/cpublic/show/90308"
     assert first.fetched_at.tzinfo is not None
 
     quarantined = [i for i in items if isinstance(i, QuarantineItem)]
@@ -276,7 +276,7 @@ def test_unit_checkpoints_only_after_every_object_it_points_at_has_arrived() -> 
     items, requests, checkpoints = run(spider, sent["TrdBuys"], "trd_buys_by_id.json")
     assert sorted(i.external_id for i in items) == ["5501", "5502"]
     assert {i.human_url for i in items} == {
-        f"https://goszakup.gov.kz/ru/announce/index/{n}" for n in (5501, 5502)
+        f"{BASE}/ru/announce/index/{n}" for n in (5501, 5502)
     }
     assert checkpoints == []
     (organizer,) = requests
@@ -285,7 +285,7 @@ def test_unit_checkpoints_only_after_every_object_it_points_at_has_arrived() -> 
     items, requests, checkpoints = run(spider, sent["Subjects"], "subjects_by_pid.json")
     assert sorted(i.external_id for i in items) == ["7001", "7002", "7101", "7102"]
     assert (
-        items[0].human_url == f"https://www.goszakup.gov.kz/ru/registry/show_supplier/{items[0].external_id}"
+        items[0].human_url == f"{BASE}/ru/registry/show_supplier/{items[0].external_id}"
     )
     assert requests == []
     assert checkpoints == []
@@ -357,7 +357,7 @@ def test_bids_window_fetches_the_announcements_and_bidders_it_names() -> None:
     bids = next(r for r in start(spider) if body(r)["operationName"] == "TrdApps")
     items, requests, _ = run(spider, bids, "trd_apps_page.json")
     assert [i.record_type for i in items] == ["trd_app", "trd_app"]
-    assert items[0].human_url == "https://goszakup.gov.kz/ru/announce/index/5501"
+    assert items[0].human_url == f"{BASE}/ru/announce/index/5501"
     sent = by_operation(requests)
     assert body(sent["TrdBuys"])["variables"]["filter"] == {"id": [5501]}
     assert sorted(body(sent["Subjects"])["variables"]["filter"]["pid"]) == [7101, 7104]
@@ -510,3 +510,24 @@ def test_bearer_token_is_added_for_the_download_and_gone_before_a_retry_copy_is_
     other = Request("http://127.0.0.1:9/elsewhere")  # not marked: never gets the token
     mw.process_request(other)
     assert b"Authorization" not in other.headers
+
+
+@pytest.mark.parametrize(
+    ("api", "portal_env", "expected"),
+    [
+        ("https://ows.goszakup.gov.kz", None, "https://goszakup.gov.kz"),
+        ("http://127.0.0.1:8765", None, "http://127.0.0.1:8765"),  # fictional records link to the simulator
+        ("http://localhost:9000/", None, "http://localhost:9000"),
+        ("http://127.0.0.1:8765", "https://portal.example/", "https://portal.example"),
+    ],
+)
+def test_portal_links_never_send_fictional_records_to_the_real_portal(
+    api: str, portal_env: str | None, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crawlers.spiders.goszakup import portal_base_url
+
+    if portal_env is None:
+        monkeypatch.delenv("ASHYQ_GOSZAKUP_PORTAL_URL", raising=False)
+    else:
+        monkeypatch.setenv("ASHYQ_GOSZAKUP_PORTAL_URL", portal_env)
+    assert portal_base_url(api) == expected

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import scrapy
@@ -19,12 +21,30 @@ _BIN = re.compile(r"^\d{12}$")
 _SIGN_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 WINDOWS = ("month", "week", "day")
 
-HUMAN_URLS = {
-    "contract": "https://goszakup.gov.kz/ru/egzcontract/cpublic/show/{id}",
-    "trd_buy": "https://goszakup.gov.kz/ru/announce/index/{id}",
-    "trd_app": "https://goszakup.gov.kz/ru/announce/index/{buyId}",  # a bid is shown on its announcement
-    "subject": "https://www.goszakup.gov.kz/ru/registry/show_supplier/{pid}",
+# Public portal pages a reader can open (SOURCE.md §1), relative to the portal's base URL.
+HUMAN_PATHS = {
+    "contract": "/ru/egzcontract/cpublic/show/{id}",
+    "trd_buy": "/ru/announce/index/{id}",
+    "trd_app": "/ru/announce/index/{buyId}",  # a bid is shown on its announcement
+    "subject": "/ru/registry/show_supplier/{pid}",
 }
+REAL_PORTAL = "https://goszakup.gov.kz"
+
+
+def portal_base_url(api_base_url: str) -> str:
+    """Where the human-readable pages live: `ASHYQ_GOSZAKUP_PORTAL_URL`, else the real portal.
+
+    When the API is a loopback simulator, its records are fictional: their links must not point at real
+    goszakup pages (a made-up id there is someone else's contract), so they point at the simulator, which
+    serves a page for each fictional record under the same paths.
+    """
+    explicit = os.environ.get("ASHYQ_GOSZAKUP_PORTAL_URL")
+    if explicit:
+        return explicit.rstrip("/")
+    host = urlsplit(api_base_url).hostname or ""
+    if host in {"localhost", "::1"} or host.startswith("127."):
+        return api_base_url.rstrip("/")
+    return REAL_PORTAL
 
 
 def _parse_date(name: str, value: str) -> date:
@@ -366,11 +386,12 @@ class GoszakupSpider(GraphQLCursorSpider):
             yield self.raw_item("Rnu", row, fetched_at)
 
     def human_url(self, record_type: str, row: dict[str, Any]) -> str | None:
-        template = HUMAN_URLS.get(record_type)
+        template = HUMAN_PATHS.get(record_type)
         if template is None:
             return None
         try:
-            return template.format(**row)
+            path = template.format(**row)
         except KeyError:
             return None
+        return portal_base_url(self.endpoint.removesuffix(self.endpoint_path)) + path
 
