@@ -358,7 +358,7 @@ def test_faults_are_reproducible_and_a_retrying_crawl_gets_every_row_once(demo: 
         outcomes: list[str] = []
         ids: list[int] = []
         with SimulatorServer(scenario=demo, token=TOKEN, fault_rate=0.45,
-                             faults={"malformed": 0.15}, seed=seed, stall_seconds=0.3) as faulty:
+                             faults={"malformed": 0.15}, seed=seed, stall_seconds=2.0) as faulty:
             after = None
             while True:
                 body = {"query": QUERIES, "operationName": "Contracts",
@@ -409,7 +409,7 @@ def test_fault_choice_depends_on_seed_request_and_attempt_only(demo: Scenario) -
 
 def _post_quiet(url: str, body: Any) -> tuple[int, dict[str, str], bytes]:
     try:
-        return post(url, body, timeout=0.2)
+        return post(url, body, timeout=1.0)  # well above a loaded page time, below the stall
     except (TimeoutError, urllib.error.URLError):
         return -1, {}, b""
 

@@ -70,14 +70,16 @@ def seeded_sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def dashboard(seeded_sqlite_url: str) -> Iterator[DashboardProcess]:
     """The real dashboard, started the way `ashyq dashboard` starts it, on a free port."""
     with serve_dashboard(port=free_port(), database_url=seeded_sqlite_url, wait=False) as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an asyncio loop running in the main thread while it
+# is open, and later tests (Scrapy middlewares driven with asyncio.run) need the thread's loop free again.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     executable = chromium_path()
     if executable is None:
