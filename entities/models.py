@@ -410,3 +410,163 @@ class Engagement(Base):
     contract_root_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     evidence_raw_ids: Mapped[list[Any]] = mapped_column(default=list)
     is_fictional: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# --------------------------------------------------------------------------------------------------
+# Resolution (issue 3, `pipeline.resolution`)
+
+
+class EntityLink(Base):
+    """Why two mentions are one entity: one merge the resolution stage made, with its rule and score.
+
+    Rewritten by every resolution (derived, like `mentions.person_id`); `judgements` are the human input it
+    obeys. `left_ref`/`right_ref` are stable mention references (`entities.judgements.mention_ref`).
+    """
+
+    __tablename__ = "entity_links"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(80), index=True)  # organizations.id or persons.id
+    kind: Mapped[str] = mapped_column(String(20))  # organization | person
+    left_ref: Mapped[str] = mapped_column(String(100))
+    right_ref: Mapped[str] = mapped_column(String(100))
+    left_name: Mapped[str] = mapped_column(Text)
+    right_name: Mapped[str] = mapped_column(Text)
+    rule: Mapped[str] = mapped_column(String(60))  # id, iin, judgement, name, person_*, normalized_name
+    score: Mapped[float | None]
+
+
+# --------------------------------------------------------------------------------------------------
+# Instruments beyond procurement (issue 4): curated facts, memoranda, PPP agreements, their documents
+
+
+class CuratedFact(Base):
+    """A hand-checked public fact from `data/curated/*.yaml` (docs/curated-facts.md), one per raw record."""
+
+    __tablename__ = "curated_facts"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # the fact id
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    fact_date: Mapped[date | None] = mapped_column(Date)  # first day of the period for month/year precision
+    date_precision: Mapped[str] = mapped_column(String(10))
+    date_basis: Mapped[str] = mapped_column(String(15))
+    summary: Mapped[str] = mapped_column(Text)
+    source_url: Mapped[str] = mapped_column(Text)
+    citation: Mapped[str | None] = mapped_column(Text)
+    retrieved_on: Mapped[date] = mapped_column(Date)
+    quote: Mapped[str | None] = mapped_column(Text)
+    quote_is_paraphrase: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(2))
+    region_kato: Mapped[str | None] = mapped_column(String(2))
+    amount: Mapped[Decimal | None]
+    currency: Mapped[str | None] = mapped_column(String(3))
+    parties: Mapped[list[Any]] = mapped_column(default=list)  # [{name, role, entity, bin, note, organization_id}]
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    related: Mapped[list[Any]] = mapped_column(default=list)
+    note: Mapped[str | None] = mapped_column(Text)
+    source_file: Mapped[str | None] = mapped_column(Text)
+    source_line: Mapped[int | None]
+    is_fictional: Mapped[bool] = mapped_column(Boolean, default=False)
+    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"), index=True)
+
+
+class Memorandum(Base):
+    """A memorandum or cooperation agreement: from a gov.kz press release or document, or a curated fact.
+
+    `id` is stable across rebuilds: `govkz-<news|document>-<item id>` or `curated-<fact id>`. Later texts that only
+    refer to it are `documents` rows pointing here, and their raw ids join `evidence_raw_ids`.
+    """
+
+    __tablename__ = "memoranda"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(20))  # govkz_news, govkz_document, curated
+    instrument: Mapped[str] = mapped_column(String(30))  # memorandum, cooperation_agreement
+    title: Mapped[str | None] = mapped_column(Text)
+    signed_on: Mapped[date | None] = mapped_column(Date, index=True)
+    date_basis: Mapped[str | None] = mapped_column(String(30))
+    date_precision: Mapped[str | None] = mapped_column(String(10))
+    subject: Mapped[str | None] = mapped_column(Text)
+    excerpt: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(2))
+    source_url: Mapped[str | None] = mapped_column(Text)
+    published_on: Mapped[date | None] = mapped_column(Date)
+    publisher_slug: Mapped[str | None] = mapped_column(String(80))
+    region_kato: Mapped[str | None] = mapped_column(String(2))
+    evidence_raw_ids: Mapped[list[Any]] = mapped_column(default=list)
+    is_fictional: Mapped[bool] = mapped_column(Boolean, default=False)
+    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"), index=True)
+
+
+class MemorandumParty(Base):
+    """A party of a memorandum as written, resolved to an organization by BIN or exact normalized name if possible."""
+
+    __tablename__ = "memorandum_parties"
+    __table_args__ = (UniqueConstraint("memorandum_id", "position"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    memorandum_id: Mapped[str] = mapped_column(ForeignKey("memoranda.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str | None] = mapped_column(String(40))  # curated role, or `publisher` when implied
+    bin: Mapped[str | None] = mapped_column(String(12))
+    organization_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    match_rule: Mapped[str | None] = mapped_column(String(40))  # bin, name_norm, publisher_slug; None: unresolved
+    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"), index=True)
+
+
+class PPPAgreement(Base):
+    """A PPP or concession agreement (docs/ppp-import.md): from a registry import or a curated fact."""
+
+    __tablename__ = "ppp_agreements"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)  # ppp-import-<external id>, curated-<fact id>
+    origin: Mapped[str] = mapped_column(String(20))  # registry_import, curated
+    project: Mapped[str] = mapped_column(Text)
+    sector: Mapped[str | None] = mapped_column(Text)
+    level: Mapped[str | None] = mapped_column(String(20))
+    ppp_type: Mapped[str | None] = mapped_column(String(20))
+    ppp_form: Mapped[str | None] = mapped_column(Text)
+    selection_method: Mapped[str | None] = mapped_column(String(30))
+    competitive: Mapped[bool | None]
+    state_partner_name: Mapped[str | None] = mapped_column(Text)
+    state_partner_bin: Mapped[str | None] = mapped_column(String(12), index=True)
+    state_partner_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    private_partner_name: Mapped[str | None] = mapped_column(Text)
+    private_partner_bin: Mapped[str | None] = mapped_column(String(12), index=True)
+    private_partner_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    term_months: Mapped[int | None]
+    amount_kzt: Mapped[Decimal | None]
+    status: Mapped[str | None] = mapped_column(String(20))
+    region_kato: Mapped[str | None] = mapped_column(String(2))
+    contract_number: Mapped[str | None] = mapped_column(Text)
+    source_url: Mapped[str | None] = mapped_column(Text)
+    source_file: Mapped[str | None] = mapped_column(Text)
+    source_row: Mapped[int | None]
+    raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    warnings: Mapped[list[Any]] = mapped_column(default=list)
+    is_fictional: Mapped[bool] = mapped_column(Boolean, default=False)
+    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"), index=True)
+
+
+class Document(Base):
+    """A published text that evidences an instrument: a gov.kz press release or document (one per item+language).
+
+    `memorandum_id` links it to the memorandum it announces or refers to; None when it names none.
+    """
+
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)  # govkz-<news|document>-<item id>-<lang>
+    kind: Mapped[str] = mapped_column(String(20))  # news, document
+    title: Mapped[str | None] = mapped_column(Text)
+    source_url: Mapped[str | None] = mapped_column(Text)
+    published_on: Mapped[date | None] = mapped_column(Date)
+    language: Mapped[str | None] = mapped_column(String(2))
+    publisher_slug: Mapped[str | None] = mapped_column(String(80))
+    memorandum_id: Mapped[str | None] = mapped_column(ForeignKey("memoranda.id", ondelete="SET NULL"), index=True)
+    relation: Mapped[str | None] = mapped_column(String(20))  # announces, refers_to
+    excerpt: Mapped[str | None] = mapped_column(Text)
+    is_fictional: Mapped[bool] = mapped_column(Boolean, default=False)
+    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"), index=True)

@@ -41,11 +41,15 @@ from entities.models import (
     BuildState,
     Contract,
     ContractUnit,
+    CuratedFact,
+    Document,
     Engagement,
     Lot,
+    Memorandum,
     Mention,
     Organization,
     Person,
+    PPPAgreement,
     Procurement,
     Quarantine,
     RawRecord,
@@ -53,9 +57,11 @@ from entities.models import (
     UnreliableSupplier,
 )
 from pipeline.engagements import derive_engagements
+from pipeline.instrument_engagements import run_instrument_stages
 from pipeline.normalize.common import NormalizeError, is_fictional_url
 from pipeline.normalize.goszakup import SOURCE, RawRef, Rows, normalize
 from pipeline.normalize.writer import table_of, upsert, write_rows
+from pipeline.resolution import run_resolution
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +85,10 @@ REPORTED_TABLES: tuple[tuple[str, type], ...] = (
     ("contract_units", ContractUnit),
     ("bids", Bid),
     ("unreliable_suppliers", UnreliableSupplier),
+    ("curated_facts", CuratedFact),
+    ("memoranda", Memorandum),
+    ("documents", Document),
+    ("ppp_agreements", PPPAgreement),
     ("engagements", Engagement),
     ("quarantine", Quarantine),
 )
@@ -96,6 +106,9 @@ class BuildReport:
     engagements_removed: int = 0
     totals: dict[str, int] = field(default_factory=dict)
     elapsed: float = 0.0
+    # the other sources (curated, ppp_import, govkz, statgov): pipeline.instrument_engagements
+    instrument_records: int = 0
+    instrument_engagements: int = 0
 
     def summary(self) -> str:
         totals = ", ".join(f"{name} {count}" for name, count in self.totals.items())
@@ -103,6 +116,8 @@ class BuildReport:
             f"build: {self.raw_read} raw records read ({self.normalized} normalized, {self.superseded} superseded, "
             f"{self.quarantined} quarantined); {self.roots_recomputed} contract roots recomputed "
             f"({self.engagements_written} engagements written, {self.engagements_removed} removed); "
+            f"{self.instrument_records} records of other sources read "
+            f"({self.instrument_engagements} instrument engagements written); "
             f"tables: {totals}; {self.elapsed:.1f}s"
         )
 
@@ -300,6 +315,8 @@ def run_build(engine: Engine, progress: bool = False, batch_size: int = DEFAULT_
     upgrade(engine)
     report = BuildReport()
     _normalize_stage(engine, report, batch_size, say)
+    # Every mention → an organization or a person (issue 3); runs only when mentions or judgements changed.
+    run_resolution(engine, say=say)
 
     with engine.connect() as conn:
         normalized_to = watermark(conn, STAGE_NORMALIZE)
@@ -311,6 +328,14 @@ def run_build(engine: Engine, progress: bool = False, batch_size: int = DEFAULT_
         report.engagements_removed = stats.removed
         with engine.begin() as conn:
             _set_watermark(conn, STAGE_ENGAGEMENTS, normalized_to)
+
+    # After the goszakup stages: PPP partners and memorandum parties resolve against the organizations they wrote.
+    instruments = run_instrument_stages(engine)
+    report.instrument_records = instruments.raw_read
+    report.instrument_engagements = instruments.engagements_written
+    report.quarantined += instruments.quarantined
+    for table, n in instruments.rows_written.items():
+        report.rows_written[table] = report.rows_written.get(table, 0) + n
 
     with engine.connect() as conn:
         for name, model in REPORTED_TABLES:

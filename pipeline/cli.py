@@ -56,6 +56,8 @@ def db_upgrade() -> None:
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="End of the date window (inclusive).")
 @click.option("--supplier", "supplier_bin", help="Tender history of one supplier (BIN or IIN).")
 @click.option("--customer", "customer_bin", help="Contracts and announcements of one customer (BIN).")
+@click.option("--slugs", help="govkz: comma-separated gov.kz entity slugs, or 'pack' (default) or 'all'.")
+@click.option("--bins", help="statgov: comma-separated BINs instead of every BIN in the organizations table.")
 @click.option("--job-dir", type=click.Path(path_type=Path), help="Scrapy JOBDIR: a killed crawl resumes from here.")
 @click.option("-a", "extra", multiple=True, help="Extra spider argument NAME=VALUE (repeatable).")
 def crawl(
@@ -64,12 +66,17 @@ def crawl(
     until: date | None,
     supplier_bin: str | None,
     customer_bin: str | None,
+    slugs: str | None,
+    bins: str | None,
     job_dir: Path | None,
     extra: tuple[str, ...],
 ) -> None:
-    """Run one spider (goszakup, …) into the raw store."""
+    """Run one spider (goszakup, …) into the raw store; `curated` loads data/curated/*.yaml (-a path=DIR)."""
     from pipeline.crawl import CrawlError, run_crawl
 
+    if source == "curated":
+        _load_curated(dict(pair.partition("=")[::2] for pair in extra).get("path"))
+        return
     args: dict[str, str] = {}
     if since:
         args["since"] = since.strftime("%Y-%m-%d")
@@ -79,6 +86,10 @@ def crawl(
         args["supplier"] = supplier_bin
     if customer_bin:
         args["customer"] = customer_bin
+    if slugs:
+        args["slugs"] = slugs
+    if bins:
+        args["bins"] = bins
     for pair in extra:
         name, _, value = pair.partition("=")
         args[name] = value
@@ -90,6 +101,44 @@ def crawl(
     click.echo(stats.summary())
     if not stats.complete:
         # Scripts must be able to tell: re-running the same command resumes the missing units.
+        sys.exit(1)
+
+
+def _load_curated(path: str | None) -> None:
+    from pipeline.curated import CURATED_DIR
+    from pipeline.raw_import import load_curated_raw
+
+    load = load_curated_raw(_engine(), Path(path) if path else CURATED_DIR)
+    for error in load.errors:
+        click.echo(f"error: {error}", err=True)
+    click.echo(load.summary())
+    if load.rejected_files:
+        sys.exit(1)
+
+
+# ------------------------------------------------------------------------------------------ import
+@main.group("import")
+def import_() -> None:
+    """Import files into the raw store (sources without an API)."""
+
+
+@import_.command("ppp")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--sheet", default=None, help="Worksheet name (xlsx; default: the first with a header row).")
+def import_ppp_cmd(file: Path, sheet: str | None) -> None:
+    """PPP registry spreadsheet (xlsx or csv; docs/ppp-import.md) → raw records; rejected rows are listed."""
+    from pipeline.ppp_import import PPPImportError
+    from pipeline.raw_import import import_ppp_raw
+
+    try:
+        load = import_ppp_raw(_engine(), file, sheet=sheet)
+    except PPPImportError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    for reject in load.rejects:
+        click.echo(f"rejected: {file.name} row {reject.row_number}: {reject.reason}", err=True)
+    click.echo(load.summary())
+    if load.rejects:
         sys.exit(1)
 
 
@@ -117,6 +166,26 @@ def export_engagements_cmd(output: Path) -> None:
 
     count = export_engagements(_engine(), output)
     click.echo(f"{count} engagements written to {output}")
+
+
+@export.command("entities")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
+def export_entities_cmd(output: Path) -> None:
+    """Organizations and persons: every name seen, sources, and each merge's rule and score (CSV, UTF-8 BOM)."""
+    from pipeline.resolution import export_entities
+
+    count = export_entities(_engine(), output)
+    click.echo(f"{count} entities written to {output}")
+
+
+@export.command("memoranda")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
+def export_memoranda_cmd(output: Path) -> None:
+    """Memoranda with their parties: CSV (UTF-8 with BOM), lists joined with ` | `."""
+    from pipeline.export_memoranda import export_memoranda
+
+    count = export_memoranda(_engine(), output)
+    click.echo(f"{count} memoranda written to {output}")
 
 
 # ---------------------------------------------------------------------------------- serve and demo

@@ -307,7 +307,7 @@ def test_ip_supplier_by_iin(engine: Engine) -> None:
     assert (org.kind, org.bin, org.iin, org.bin_valid) == ("individual_entrepreneur", None, IP_IIN, True)
     # The entrepreneur named on the contract and the head on the card are one person, by the hashed IIN.
     owner_row = one(engine, Person, iin_hash=iin_hash(IP_IIN))
-    assert (owner_row.id, owner_row.display_name) == (f"kz-person-{iin_hash(IP_IIN)[:16]}", owner)
+    assert (owner_row.id, owner_row.display_name) == (f"person-iin-{iin_hash(IP_IIN)[:16]}", owner)
     with engine.connect() as conn:
         ids = list(conn.execute(select(Person.id)).scalars())
         head_of = set(

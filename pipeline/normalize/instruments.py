@@ -1,0 +1,611 @@
+"""Build stage `normalize:instruments`: raw records of the non-goszakup sources → canonical rows.
+
+Sources and what they become (all rows carry `raw_record_id` and `is_fictional`):
+
+- `curated` (one record per fact): `curated_facts`; kind `memorandum` → `memoranda` (`curated-<id>`) with its
+  parties and a `documents` row; kind `ppp_agreement` → `ppp_agreements` (`curated-<id>`); kinds `role` and
+  `ownership` → `persons` + `roles` (a person party, tied to the fact's first organization party). Real people
+  come only from curated facts, and every curated fact carries a source URL (the loader refuses one without).
+- `ppp_import` (one record per registry row): `ppp_agreements` (`import-<external id>`).
+- `govkz` news and documents: `pipeline.memoranda.extract`. A finding of kind `new` creates the memorandum
+  `govkz-<news|document>-<item id>` (the same item in another language only adds evidence). A finding of kind
+  `reference` is evidence of an *existing* memorandum: the newest one signed on or before the text's date whose
+  parties include every party the text names (by organization id where resolved, else by `party_key`), or —
+  when the text names fewer than two parties and implies its publisher — the publisher's. It becomes a
+  `documents` row (`relation = refers_to`) linked to that memorandum, whose `evidence_raw_ids` grows; when no
+  memorandum matches, the document is kept unlinked (a reference never invents a memorandum).
+- `govkz` curators: a person (`govkz-person-<id>`) with role `official` (title = position) on the publishing
+  body's organization. Slug → organization: the body's `name_ru` from `data/reference/govkz_slugs.csv`, matched
+  exactly on `organizations.name_norm`; when no organization has that name, an organization `govkz-<slug>`
+  (kind `public_body`) is created so the role has somewhere to point. gov.kz publishes no dates for curators:
+  start and end dates stay empty.
+- `statgov` company cards: the organization `kz-bin-<BIN>` gets its registration date (the served UTC instant
+  read as an Almaty date), KATO, region and OKED; its name only where none is known; the director (`fio`)
+  becomes a person with role `director`, replacing the director of an older card. A not-found card changes
+  nothing.
+
+Party resolution (memoranda and PPP partners): by BIN when an organization has it, else by exact normalized name
+when exactly one organization has it, else unresolved (the name as written is kept).
+
+Records are processed in raw id order; a later version of the same record replaces what the earlier one wrote.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, delete, select, update
+
+from entities.config import REFERENCE_DIR
+from entities.models import (
+    CuratedFact,
+    Document,
+    Memorandum,
+    MemorandumParty,
+    Organization,
+    Person,
+    PPPAgreement,
+    RawRecord,
+    Role,
+)
+from pipeline.memoranda import MemorandumFinding, extract, from_govkz_item, party_key
+from pipeline.normalize.common import (
+    bin_org_id,
+    display_name,
+    is_fictional_url,
+    name_norm,
+    org_person_id,
+    split_fio,
+)
+from pipeline.normalize.writer import Mode, table_of, upsert
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("curated", "ppp_import", "govkz", "statgov")
+ALMATY = ZoneInfo("Asia/Almaty")
+
+facts_t = table_of(CuratedFact)
+memo_t = table_of(Memorandum)
+parties_t = table_of(MemorandumParty)
+docs_t = table_of(Document)
+ppp_t = table_of(PPPAgreement)
+orgs_t = table_of(Organization)
+persons_t = table_of(Person)
+roles_t = table_of(Role)
+raws_t = table_of(RawRecord)
+
+
+@dataclass
+class InstrumentCounts:
+    read: int = 0
+    failed: int = 0
+    written: dict[str, int] = field(default_factory=dict)
+
+    def add(self, table: str, n: int = 1) -> None:
+        self.written[table] = self.written.get(table, 0) + n
+
+
+def _date(value: object) -> date | None:
+    if isinstance(value, str) and value:
+        return date.fromisoformat(value[:10])
+    return None
+
+
+def _decimal(value: object) -> Decimal | None:
+    return None if value is None or value == "" else Decimal(str(value))
+
+
+def _slugs() -> dict[str, dict[str, str]]:
+    path = REFERENCE_DIR / "govkz_slugs.csv"
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as fh:
+        return {row["slug"]: row for row in csv.DictReader(fh)}
+
+
+# -------------------------------------------------------------------------------------------- resolution
+
+
+def resolve_org(conn: Connection, name: str | None, bin_: str | None) -> tuple[str | None, str | None]:
+    """(organization id, rule) by BIN, else by a unique exact normalized name; (None, None) when unresolved."""
+    if bin_:
+        found = conn.execute(select(orgs_t.c.id).where(orgs_t.c.bin == bin_).limit(1)).scalar_one_or_none()
+        if found:
+            return found, "bin"
+    key = name_norm(name)
+    if key:
+        ids = conn.execute(select(orgs_t.c.id).where(orgs_t.c.name_norm == key).limit(2)).scalars().all()
+        if len(ids) == 1:
+            return ids[0], "name_norm"
+    return None, None
+
+
+def _ensure_org(conn: Connection, name: str, bin_: str | None, fictional: bool, raw_id: int) -> str:
+    """An organization for a role to point at: the resolved one, else a new one keyed by BIN or by name."""
+    org_id, _ = resolve_org(conn, name, bin_)
+    if org_id:
+        return org_id
+    if bin_:
+        org_id = bin_org_id(bin_)
+    else:
+        org_id = "curated-org-" + hashlib.sha256((name_norm(name) or name).encode()).hexdigest()[:16]
+    upsert(
+        conn,
+        orgs_t,
+        [{"id": org_id, "bin": bin_, "bin_valid": True if bin_ else None, "name_ru": display_name(name),
+          "name_norm": name_norm(name), "is_fictional": fictional, "raw_record_id": raw_id}],
+        ["id"],
+        mode=Mode.FILL,
+    )  # fmt: skip
+    return org_id
+
+
+def _person(conn: Connection, person_id: str, name: str, fictional: bool) -> None:
+    surname, given, patronymic = split_fio(name)
+    upsert(
+        conn,
+        persons_t,
+        [{"id": person_id, "display_name": display_name(name) or name, "surname": surname, "given_name": given,
+          "patronymic": patronymic, "name_norm": name_norm(name), "is_fictional": fictional}],
+        ["id"],
+        mode=Mode.KEEP,
+    )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------ curated
+
+
+def _curated(conn: Connection, raw: Any, counts: InstrumentCounts) -> None:
+    fact = raw.payload
+    fictional = bool(fact.get("fictional"))
+    fact_id = fact["id"]
+    upsert(
+        conn,
+        facts_t,
+        [
+            {
+                "id": fact_id,
+                "kind": fact["kind"],
+                "fact_date": _date(fact.get("date")),
+                "date_precision": fact.get("date_precision") or "unknown",
+                "date_basis": fact.get("date_basis") or "event",
+                "summary": fact.get("summary") or "",
+                "source_url": fact.get("source_url") or raw.url,
+                "citation": fact.get("citation"),
+                "retrieved_on": _date(fact.get("retrieved_on")),
+                "quote": fact.get("quote"),
+                "quote_is_paraphrase": bool(fact.get("quote_is_paraphrase")),
+                "language": fact.get("language") or "ru",
+                "region_kato": fact.get("region"),
+                "amount": _decimal(fact.get("amount")),
+                "currency": fact.get("currency"),
+                "parties": fact.get("parties") or [],
+                "details": fact.get("details") or {},
+                "related": fact.get("related") or [],
+                "note": fact.get("note"),
+                "source_file": fact.get("file"),
+                "source_line": None,
+                "is_fictional": fictional,
+                "raw_record_id": raw.id,
+            }
+        ],
+        ["id"],
+    )
+    counts.add("curated_facts")
+    kind = fact["kind"]
+    if kind == "memorandum":
+        memo_id = f"curated-{fact_id}"
+        upsert(
+            conn,
+            memo_t,
+            [{"id": memo_id, "origin": "curated", "instrument": "memorandum", "title": fact.get("summary"),
+              "signed_on": _date(fact.get("date")), "date_basis": fact.get("date_basis") or "event",
+              "date_precision": fact.get("date_precision"), "subject": fact.get("summary"),
+              "excerpt": fact.get("quote") or fact.get("summary"), "language": fact.get("language"),
+              "source_url": fact.get("source_url"), "published_on": None, "publisher_slug": None,
+              "region_kato": fact.get("region"), "evidence_raw_ids": [raw.id], "is_fictional": fictional,
+              "raw_record_id": raw.id}],
+            ["id"],
+        )  # fmt: skip
+        parties = [
+            (p["name"], p.get("bin"), p.get("role"))
+            for p in fact.get("parties") or []
+            if p.get("entity", "organization") != "person"
+        ]
+        _write_parties(conn, memo_id, parties, raw.id)
+        upsert(
+            conn,
+            docs_t,
+            [{"id": memo_id, "kind": "curated_fact", "title": fact.get("summary"), "source_url": fact.get("source_url"),
+              "published_on": _date(fact.get("date")), "language": fact.get("language"), "publisher_slug": None,
+              "memorandum_id": memo_id, "relation": "announces", "excerpt": fact.get("quote"),
+              "is_fictional": fictional, "raw_record_id": raw.id}],
+            ["id"],
+        )  # fmt: skip
+        counts.add("memoranda")
+    elif kind == "ppp_agreement":
+        _curated_ppp(conn, raw, fact, fictional)
+        counts.add("ppp_agreements")
+    elif kind in ("role", "ownership"):
+        counts.add("roles", _curated_roles(conn, raw, fact, fictional))
+
+
+def _party(parties: Sequence[dict[str, Any]], *roles: str) -> dict[str, Any] | None:
+    for p in parties:
+        if any(r in (p.get("role") or "") for r in roles) and p.get("entity", "organization") != "person":
+            return p
+    return None
+
+
+def _curated_ppp(conn: Connection, raw: Any, fact: dict[str, Any], fictional: bool) -> None:
+    parties = fact.get("parties") or []
+    details = fact.get("details") or {}
+    state = _party(parties, "state_partner") or {}
+    private = _party(parties, "private_partner") or {}
+    method = details.get("selection_method")
+    term_years = details.get("term_years")
+    state_id, _ = resolve_org(conn, state.get("name"), state.get("bin"))
+    private_id, _ = resolve_org(conn, private.get("name"), private.get("bin"))
+    upsert(
+        conn,
+        ppp_t,
+        [{"id": f"curated-{fact['id']}", "origin": "curated", "project": fact.get("summary") or fact["id"],
+          "sector": details.get("sector"), "level": details.get("level"), "ppp_type": details.get("ppp_type"),
+          "ppp_form": details.get("ppp_form"), "selection_method": method,
+          "competitive": None if method is None else method in ("tender", "auction"),
+          "state_partner_name": state.get("name"), "state_partner_bin": state.get("bin"),
+          "state_partner_id": state_id, "private_partner_name": private.get("name"),
+          "private_partner_bin": private.get("bin"), "private_partner_id": private_id,
+          "signed_on": _date(fact.get("date")),
+          "term_months": int(term_years * 12) if isinstance(term_years, int | float) else None,
+          "amount_kzt": _decimal(fact.get("amount")) if fact.get("currency") in (None, "KZT") else None,
+          "status": details.get("status"), "region_kato": fact.get("region"),
+          "contract_number": details.get("contract_number"), "source_url": fact.get("source_url"),
+          "source_file": fact.get("file"), "source_row": None, "raw": {}, "warnings": [],
+          "is_fictional": fictional, "raw_record_id": raw.id}],
+        ["id"],
+    )  # fmt: skip
+
+
+def _curated_roles(conn: Connection, raw: Any, fact: dict[str, Any], fictional: bool) -> int:
+    parties = fact.get("parties") or []
+    org_party = next((p for p in parties if p.get("entity", "organization") == "organization"), None)
+    people = [p for p in parties if p.get("entity") == "person"]
+    if org_party is None or not people or not fact.get("source_url"):
+        return 0
+    org_id = _ensure_org(conn, org_party["name"], org_party.get("bin"), fictional, raw.id)
+    conn.execute(delete(roles_t).where(roles_t.c.raw_record_id.in_(_versions(conn, raw))))
+    rows = []
+    for p in people:
+        person_id = org_person_id(org_id, name_norm(p["name"]) or p["name"])
+        _person(conn, person_id, p["name"], fictional)
+        rows.append({"person_id": person_id, "organization_id": org_id, "role": p.get("role") or "role",
+                     "title": p.get("note"), "start_date": _date(fact.get("date")), "end_date": None,
+                     "raw_record_id": raw.id})  # fmt: skip
+    return upsert(conn, roles_t, rows, ["person_id", "organization_id", "role", "raw_record_id"])
+
+
+def _versions(conn: Connection, raw: Any) -> list[int]:
+    """Raw ids of every stored version of this record (roles of older versions are replaced)."""
+    r = raws_t.c
+    return list(
+        conn.execute(
+            select(r.id).where(
+                r.source == raw.source, r.record_type == raw.record_type, r.external_id == raw.external_id
+            )
+        ).scalars()
+    )
+
+
+def _write_parties(
+    conn: Connection, memo_id: str, parties: Sequence[tuple[str, str | None, str | None]], raw_id: int
+) -> None:
+    conn.execute(delete(parties_t).where(parties_t.c.memorandum_id == memo_id))
+    rows = []
+    for position, (name, bin_, role) in enumerate(parties):
+        org_id, rule = resolve_org(conn, name, bin_)
+        rows.append({"memorandum_id": memo_id, "position": position, "name": name, "role": role, "bin": bin_,
+                     "organization_id": org_id, "match_rule": rule, "raw_record_id": raw_id})  # fmt: skip
+    if rows:
+        conn.execute(parties_t.insert(), rows)
+
+
+# -------------------------------------------------------------------------------------------- PPP import
+
+
+def _ppp_import(conn: Connection, raw: Any, counts: InstrumentCounts) -> None:
+    rec = raw.payload
+    state_id, _ = resolve_org(conn, rec.get("state_partner_name"), rec.get("state_partner_bin"))
+    private_id, _ = resolve_org(conn, rec.get("private_partner_name"), rec.get("private_partner_bin"))
+    row = {k: rec.get(k) for k in (
+        "project", "sector", "level", "ppp_type", "ppp_form", "selection_method", "competitive",
+        "state_partner_name", "state_partner_bin", "private_partner_name", "private_partner_bin", "term_months",
+        "amount_kzt", "status", "region_kato", "contract_number", "source_url", "warnings",
+    )}  # fmt: skip
+    row.update(
+        id=f"import-{raw.external_id}"[:120],
+        amount_kzt=_decimal(rec.get("amount_kzt")),
+        origin="registry_import",
+        signed_on=_date(rec.get("signed_on")),
+        state_partner_id=state_id,
+        private_partner_id=private_id,
+        source_url=rec.get("source_url") or raw.url,
+        source_file=rec.get("source_file"),
+        source_row=rec.get("row_number"),
+        raw=rec.get("raw") or {},
+        warnings=rec.get("warnings") or [],
+        is_fictional=is_fictional_url(raw.url),
+        raw_record_id=raw.id,
+    )
+    upsert(conn, ppp_t, [row], ["id"])
+    counts.add("ppp_agreements")
+
+
+# ------------------------------------------------------------------------------------------------- gov.kz
+
+
+def _slug_of(raw: Any) -> str | None:
+    query = parse_qs(urlsplit(raw.url).query)
+    for value in query.get("projects", []):
+        return value.removeprefix("eq:")
+    projects = raw.payload.get("projects")
+    if isinstance(projects, list) and projects and isinstance(projects[0], str):
+        return projects[0]
+    return None
+
+
+def _publisher_org(
+    conn: Connection, slug: str | None, fictional: bool, raw_id: int, create: bool
+) -> str | None:
+    info = _slugs().get(slug or "")
+    if info is None:
+        return None
+    org_id, _ = resolve_org(conn, info.get("name_ru"), None)
+    if org_id or not create:
+        return org_id
+    org_id = f"govkz-{slug}"
+    upsert(
+        conn,
+        orgs_t,
+        [{"id": org_id, "kind": "public_body", "name_ru": info["name_ru"], "name_norm": name_norm(info["name_ru"]),
+          "region_kato": info.get("region_code2") or None, "is_fictional": fictional, "raw_record_id": raw_id}],
+        ["id"],
+        mode=Mode.FILL,
+    )  # fmt: skip
+    return org_id
+
+
+def _govkz_text(conn: Connection, raw: Any, counts: InstrumentCounts) -> None:
+    item_kind = "news" if raw.record_type == "govkz_news" else "document"
+    item_id, _, lang = raw.external_id.partition(":")
+    slug = _slug_of(raw)
+    fictional = is_fictional_url(raw.url)
+    source = from_govkz_item(raw.payload, slug=slug or "", language=lang or "ru", item_kind=item_kind)
+    source = replace(source, url=raw.human_url or raw.url)
+    finding = extract(source)
+    if finding is None:
+        return
+    doc_id = f"govkz-{item_kind}-{raw.external_id.replace(':', '-')}"
+    memo_id: str | None
+    if finding.kind == "new":
+        memo_id = f"govkz-{item_kind}-{item_id}"
+        exists = conn.execute(select(memo_t.c.raw_record_id).where(memo_t.c.id == memo_id)).first()
+        if exists is None or exists.raw_record_id in _versions(conn, raw):
+            _new_memorandum(conn, raw, memo_id, item_kind, slug, finding, fictional)
+            counts.add("memoranda")
+        relation = "announces"
+    else:
+        memo_id = _referenced(conn, finding, slug)
+        relation = "refers_to"
+    if memo_id is not None:
+        evidence = conn.execute(select(memo_t.c.evidence_raw_ids).where(memo_t.c.id == memo_id)).scalar_one()
+        if raw.id not in evidence:
+            conn.execute(
+                update(memo_t).where(memo_t.c.id == memo_id).values(evidence_raw_ids=[*evidence, raw.id])
+            )
+    upsert(
+        conn,
+        docs_t,
+        [{"id": doc_id, "kind": item_kind, "title": finding.title, "source_url": finding.source_url,
+          "published_on": finding.published_on, "language": finding.language, "publisher_slug": slug,
+          "memorandum_id": memo_id, "relation": relation, "excerpt": finding.excerpt, "is_fictional": fictional,
+          "raw_record_id": raw.id}],
+        ["id"],
+    )  # fmt: skip
+    counts.add("documents")
+
+
+def _finding_parties(
+    conn: Connection, finding: MemorandumFinding, slug: str | None, fictional: bool, raw_id: int
+) -> list[tuple[str, str | None, str | None]]:
+    parties: list[tuple[str, str | None, str | None]] = [
+        (p.name, p.bin if p.bin_valid else None, None) for p in finding.parties
+    ]
+    if finding.publisher_implied and len(parties) < 2:
+        info = _slugs().get(slug or "")
+        if info is not None:
+            _publisher_org(conn, slug, fictional, raw_id, create=False)
+            parties.insert(0, (info["name_ru"], None, "publisher"))
+    return parties
+
+
+def _new_memorandum(
+    conn: Connection, raw: Any, memo_id: str, item_kind: str, slug: str | None, finding: MemorandumFinding,
+    fictional: bool,
+) -> None:  # fmt: skip
+    region = (_slugs().get(slug or "") or {}).get("region_code2") or None
+    upsert(
+        conn,
+        memo_t,
+        [{"id": memo_id, "origin": f"govkz_{item_kind}", "instrument": finding.instrument, "title": finding.title,
+          "signed_on": finding.signed_on, "date_basis": finding.date_basis, "date_precision": finding.date_precision,
+          "subject": finding.subject, "excerpt": finding.excerpt, "language": finding.language,
+          "source_url": finding.source_url, "published_on": finding.published_on, "publisher_slug": slug,
+          "region_kato": region, "evidence_raw_ids": [raw.id], "is_fictional": fictional, "raw_record_id": raw.id}],
+        ["id"],
+    )  # fmt: skip
+    _write_parties(conn, memo_id, _finding_parties(conn, finding, slug, fictional, raw.id), raw.id)
+
+
+def _referenced(conn: Connection, finding: MemorandumFinding, slug: str | None) -> str | None:
+    """The existing memorandum a reference speaks of (module docstring), or None."""
+    wanted: list[set[str]] = []
+    for p in finding.parties:
+        org_id, _ = resolve_org(conn, p.name, p.bin if p.bin_valid else None)
+        wanted.append({k for k in (org_id, party_key(p.name)) if k})
+    if finding.publisher_implied and len(wanted) < 2 and slug:
+        wanted.append({f"slug:{slug}"})
+    if not wanted:
+        return None
+    when = finding.published_on or finding.signed_on
+    candidates = conn.execute(
+        select(memo_t.c.id, memo_t.c.signed_on, memo_t.c.publisher_slug).order_by(
+            memo_t.c.signed_on.desc(), memo_t.c.id
+        )
+    ).all()
+    for memo in candidates:
+        if when is not None and memo.signed_on is not None and memo.signed_on > when:
+            continue
+        keys: set[str] = {f"slug:{memo.publisher_slug}"} if memo.publisher_slug else set()
+        for party in conn.execute(
+            select(parties_t.c.name, parties_t.c.organization_id).where(parties_t.c.memorandum_id == memo.id)
+        ):
+            keys.add(party_key(party.name))
+            if party.organization_id:
+                keys.add(party.organization_id)
+        if all(w & keys for w in wanted):
+            return str(memo.id)
+    return None
+
+
+def _govkz_curator(conn: Connection, raw: Any, counts: InstrumentCounts) -> None:
+    item = raw.payload
+    fictional = is_fictional_url(raw.url)
+    parts = [item.get(k) for k in ("lastname", "name", "middlename")]
+    full = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+    if not full:
+        return
+    org_id = _publisher_org(conn, _slug_of(raw), fictional, raw.id, create=True)
+    if org_id is None:
+        log.info(
+            "curator %s: slug %r is not in govkz_slugs.csv; no organization", raw.external_id, _slug_of(raw)
+        )
+        return
+    person_id = f"govkz-person-{raw.external_id.partition(':')[0]}"
+    _person(conn, person_id, full, fictional)
+    # every language version of one curator states the same role: keep one row, the latest version's
+    conn.execute(
+        delete(roles_t).where(
+            roles_t.c.person_id == person_id,
+            roles_t.c.organization_id == org_id,
+            roles_t.c.role == "official",
+        )
+    )
+    position = item.get("position")
+    upsert(
+        conn,
+        roles_t,
+        [{"person_id": person_id, "organization_id": org_id, "role": "official",
+          "title": position if isinstance(position, str) else None, "start_date": None, "end_date": None,
+          "raw_record_id": raw.id}],
+        ["person_id", "organization_id", "role", "raw_record_id"],
+    )  # fmt: skip
+    counts.add("roles")
+
+
+# ------------------------------------------------------------------------------------------- stat.gov.kz
+
+
+def _registered_on(value: object) -> date | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        instant = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        return _date(value)
+    return instant.astimezone(ALMATY).date()
+
+
+def _statgov(conn: Connection, raw: Any, counts: InstrumentCounts) -> None:
+    obj = raw.payload.get("obj")
+    if not raw.payload.get("success") or not isinstance(obj, dict) or not obj.get("bin"):
+        return
+    bin_ = str(obj["bin"])
+    org_id = bin_org_id(bin_)
+    fictional = is_fictional_url(raw.url)
+    kato = obj.get("katoCode") or None
+    upsert(
+        conn,
+        orgs_t,
+        [{"id": org_id, "bin": bin_, "registered_on": _registered_on(obj.get("registerDate")), "kato": kato,
+          "region_kato": kato[:2] if kato else None, "oked": obj.get("okedCode") or None}],
+        ["id"],
+        mode=Mode.OVERWRITE,
+    )  # fmt: skip
+    upsert(
+        conn,
+        orgs_t,
+        [{"id": org_id, "name_ru": display_name(obj.get("name")), "name_norm": name_norm(obj.get("name")),
+          "is_fictional": fictional, "raw_record_id": raw.id}],
+        ["id"],
+        mode=Mode.FILL,
+    )  # fmt: skip
+    counts.add("organizations")
+    conn.execute(
+        delete(roles_t).where(
+            roles_t.c.organization_id == org_id,
+            roles_t.c.role == "director",
+            roles_t.c.raw_record_id.in_(_versions(conn, raw)),
+        )
+    )
+    fio = obj.get("fio")
+    if isinstance(fio, str) and fio.strip():
+        person_id = org_person_id(org_id, name_norm(fio) or fio)
+        _person(conn, person_id, fio, fictional)
+        upsert(
+            conn,
+            roles_t,
+            [{"person_id": person_id, "organization_id": org_id, "role": "director", "title": None,
+              "start_date": None, "end_date": None, "raw_record_id": raw.id}],
+            ["person_id", "organization_id", "role", "raw_record_id"],
+        )  # fmt: skip
+        counts.add("roles")
+
+
+# --------------------------------------------------------------------------------------------- dispatch
+
+
+HANDLERS = {
+    ("ppp_import", "ppp_agreement"): _ppp_import,
+    ("govkz", "govkz_news"): _govkz_text,
+    ("govkz", "govkz_document"): _govkz_text,
+    ("govkz", "govkz_curator"): _govkz_curator,
+    ("statgov", "statgov_company"): _statgov,
+}
+
+
+def normalize_record(conn: Connection, raw: Any, counts: InstrumentCounts) -> None:
+    handler = _curated if raw.source == "curated" else HANDLERS.get((raw.source, raw.record_type))
+    if handler is not None:
+        handler(conn, raw, counts)
+
+
+def read_batch(conn: Connection, after: int, size: int) -> list[Any]:
+    r = raws_t.c
+    return list(
+        conn.execute(
+            select(r.id, r.source, r.record_type, r.external_id, r.url, r.human_url, r.payload)
+            .where(r.source.in_(SOURCES), r.id > after)
+            .order_by(r.id)
+            .limit(size)
+        )
+    )
