@@ -29,6 +29,8 @@ import crawlers.settings
 from crawlers.spiders.base import load_operations
 from crawlers.spiders.goszakup import GoszakupSpider
 from entities.config import REFERENCE_DIR
+from entities.db import make_engine
+from entities.migrate import upgrade
 
 QUERIES = Path(crawlers.settings.__file__).parent / "queries" / "goszakup.graphql"
 SCHEMA_FILE = REFERENCE_DIR / "goszakup" / "schema.graphql"
@@ -159,8 +161,14 @@ def _registered_spiders() -> list[str]:
 
 @pytest.mark.parametrize("name", _registered_spiders())
 def test_every_spider_builds_its_first_request_without_the_network(
-    name: str, monkeypatch: pytest.MonkeyPatch
+    name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    # Some spiders read their work list from the database (statgov: BINs seen); never the repository's own.
+    db_url = f"sqlite:///{tmp_path / 'first.sqlite'}"
+    engine = make_engine(db_url)
+    upgrade(engine)
+    engine.dispose()
+    monkeypatch.setenv("ASHYQ_DATABASE_URL", db_url)
     settings = Settings()
     settings.setmodule("crawlers.settings")
     cls = get_spider_loader(settings).load(name)

@@ -23,6 +23,13 @@ Kinds: `429` (with `Retry-After`), `502` (an HTML gateway page), `stall` (the an
 `stall_seconds`, longer than a client's timeout), `malformed` (HTTP 200 with the JSON body cut in half).
 `fault_rate` is spread evenly over 429, 502 and stall; `faults={"malformed": 0.05, ...}` sets a kind's rate
 explicitly (overriding its share of `fault_rate`). `permanent_faults` make chosen pages fail every time.
+
+The same server also serves the other sources under their real paths, from content generated to fit the
+scenario (`crawlers.simulator.other_scenario`, built on the first such request): gov.kz's content API and entity
+pages (`/api/v1/public/…`, `/memleket/…`, `crawlers.simulator.govkz`) and stat.gov.kz's juridical API
+(`/api/juridical/counter/api/`, `crawlers.simulator.statgov`). They need no token; their faults follow the same
+seeded model, with per-source rates in `source_faults={"govkz": {...}, "statgov": {...}}` (default: the
+server's rates), and `govkz=GovkzOptions(...)` sets gov.kz's ticket gate and permanent failures.
 """
 
 from __future__ import annotations
@@ -60,7 +67,10 @@ from graphql import (
 )
 from graphql.language import IntValueNode
 
+from crawlers.simulator.govkz import Answer, GovkzApi, GovkzOptions, Headers
+from crawlers.simulator.other_scenario import load_other_scenario
 from crawlers.simulator.scenario import Scenario, load_scenario
+from crawlers.simulator.statgov import StatgovApi
 from crawlers.simulator.tables import FilterError, Table
 from entities.config import REFERENCE_DIR
 
@@ -208,7 +218,8 @@ class SimulatorServer:
     def __init__(self, scenario: str | Scenario = "demo", token: str | None = None, fault_rate: float = 0.0,
                  faults: Mapping[str, float] | None = None, seed: int = 1, stall_seconds: float = 3.0,
                  port: int = 0, *, host: str = "127.0.0.1", permanent_faults: Sequence[PermanentFault] = (),
-                 retry_after: int = 1, max_faults_per_request: int = 3) -> None:
+                 retry_after: int = 1, max_faults_per_request: int = 3, govkz: GovkzOptions | None = None,
+                 source_faults: Mapping[str, Mapping[str, float]] | None = None) -> None:
         self.scenario = load_scenario(scenario) if isinstance(scenario, str) else scenario
         self.token = token
         self.rates = _fault_rates(fault_rate, faults)
@@ -221,6 +232,10 @@ class SimulatorServer:
         self.retry_after = retry_after
         self.max_faults_per_request = max_faults_per_request
         self.graphql = GoszakupGraphQL(self.scenario)
+        self.govkz_options = govkz or GovkzOptions()
+        self.source_rates = {source: _fault_rates(0.0, rates) for source, rates in (source_faults or {}).items()}
+        self._other: tuple[GovkzApi, StatgovApi] | None = None
+        self._other_lock = threading.Lock()
         self._attempts: Counter[bytes] = Counter()
         self._counts: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -295,7 +310,12 @@ class SimulatorServer:
                     return fault.kind
         if not self.rates:
             return None
-        key = hashlib.sha256(f"{self.seed}\0{path}\0".encode() + body).digest()
+        return self._transient_fault(hashlib.sha256(f"{self.seed}\0{path}\0".encode() + body).digest(), self.rates)
+
+    def _transient_fault(self, key: bytes, rates: Mapping[str, float]) -> str | None:
+        """The n-th attempt of the request `key` fails, or not: a function of seed, request and n only."""
+        if not rates:
+            return None
         with self._lock:
             attempt = self._attempts[key]
             self._attempts[key] += 1
@@ -303,7 +323,7 @@ class SimulatorServer:
             return None
         draw = hashlib.sha256(key + attempt.to_bytes(4, "big")).digest()
         u = int.from_bytes(draw[:8], "big") / 2**64
-        for kind, rate in self.rates.items():
+        for kind, rate in rates.items():
             if u < rate:
                 return kind
             u -= rate
@@ -311,6 +331,31 @@ class SimulatorServer:
 
     def stall(self) -> None:
         self._stopping.wait(self.stall_seconds)
+
+    # ------------------------------------------------------------------ gov.kz and stat.gov.kz
+    def other_sources(self) -> tuple[GovkzApi, StatgovApi]:
+        """The gov.kz and stat.gov.kz routes, built on first use (generating their content takes a moment)."""
+        with self._other_lock:
+            if self._other is None:
+                other = load_other_scenario(self.scenario)
+                self._other = (GovkzApi(other, self.govkz_options, self.retry_after),
+                               StatgovApi(other, self.retry_after))
+            return self._other
+
+    def source_fault(self, source: str, key: str) -> str | None:
+        rates = self.source_rates.get(source, self.rates)
+        return self._transient_fault(hashlib.sha256(f"{self.seed}\0{source}\0{key}".encode()).digest(), rates)
+
+    def route_other(self, method: str, target: str, headers: Headers) -> tuple[str, Answer] | None:
+        """Answer a gov.kz or stat.gov.kz request, or None when the path is neither's."""
+        path = target.split("?", 1)[0]
+        if GovkzApi.owns(path):
+            govkz, _ = self.other_sources()
+            return "govkz", govkz.handle(method, target, headers, lambda key: self.source_fault("govkz", key))
+        if StatgovApi.owns(path):
+            _, statgov = self.other_sources()
+            return "statgov", statgov.handle(method, target, lambda key: self.source_fault("statgov", key))
+        return None
 
 
 def _fault_rates(fault_rate: float, faults: Mapping[str, float] | None) -> dict[str, float]:
@@ -426,6 +471,15 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""  # read it all, so keep-alive stays in step
         path = self.path.split("?", 1)[0]
+        routed = sim.route_other(self.command, self.path, self.headers)
+        if routed is not None:  # gov.kz or stat.gov.kz: no token, their own formats
+            source, answer = routed
+            if answer.stall:
+                sim.stall()
+            sim._count(f"{source}:{answer.outcome}")
+            self._answer(answer.status, answer.body, answer.content_type, started, f"{source} {answer.outcome}",
+                         answer.headers)
+            return
         if self.command == "GET":
             page = portal_page(sim.scenario, path)
             if page is not None:  # the public portal needs no token, like the real one
@@ -489,6 +543,8 @@ def serve_forever(port: int = 8765, scenario: str = "demo", fault_rate: float = 
     sim = SimulatorServer(scenario=scenario, token=token, fault_rate=fault_rate, port=port)
     print(f"goszakup simulator: {sim.url}{GRAPHQL_PATH} — {sim.scenario.summary()}, ready in "
           f"{time.perf_counter() - started:.1f} s; fictional data. Ctrl-C stops it.", file=sys.stderr)
+    print(f"also serving gov.kz (ASHYQ_GOVKZ_URL={sim.url}) and stat.gov.kz (ASHYQ_STATGOV_URL={sim.url}).",
+          file=sys.stderr)
     try:
         sim.serve_forever()
     except KeyboardInterrupt:

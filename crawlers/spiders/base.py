@@ -92,6 +92,29 @@ def _env_float(name: str) -> float | None:
     return float(value) if value else None
 
 
+def apply_env_politeness(settings: BaseSettings, source: str) -> None:
+    """Per-source politeness from `ASHYQ_<SOURCE>_{DELAY,CONCURRENCY,TIMEOUT,BACKOFF}`, at spider priority,
+    so the simulator and benchmarks can run fast while a real host gets the polite defaults. Shared by every
+    base spider (GraphQL here, REST in `crawlers.spiders.rest`)."""
+    prefix = f"ASHYQ_{source.upper()}_"
+    delay = _env_float(prefix + "DELAY")
+    if delay is not None:
+        settings.set("DOWNLOAD_DELAY", delay, priority="spider")
+        settings.set("AUTOTHROTTLE_START_DELAY", delay, priority="spider")
+        if delay == 0:  # a loopback simulator: nothing to be polite to, run at full speed
+            settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
+    concurrency = _env_float(prefix + "CONCURRENCY")
+    if concurrency is not None:
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", int(concurrency), priority="spider")
+        settings.set("CONCURRENT_REQUESTS", max(int(concurrency), 1), priority="spider")
+    timeout = _env_float(prefix + "TIMEOUT")
+    if timeout is not None:
+        settings.set("DOWNLOAD_TIMEOUT", timeout, priority="spider")
+    backoff = _env_float(prefix + "BACKOFF")
+    if backoff is not None:
+        settings.set("RETRY_BACKOFF_BASE", backoff, priority="spider")
+
+
 class GraphQLCursorSpider(scrapy.Spider):
     """Base for cursor-paged GraphQL sources. Subclasses declare the class attributes below and implement
     `plan_units()`, `begin_unit(uid)` and the `handle_<handler>` methods named in their chains.
@@ -133,23 +156,7 @@ class GraphQLCursorSpider(scrapy.Spider):
     def update_settings(cls, settings: BaseSettings) -> None:
         """Per-source politeness from the environment, so the simulator and benchmarks can run fast."""
         super().update_settings(settings)
-        prefix = f"ASHYQ_{cls.source.upper()}_"
-        delay = _env_float(prefix + "DELAY")
-        if delay is not None:
-            settings.set("DOWNLOAD_DELAY", delay, priority="spider")
-            settings.set("AUTOTHROTTLE_START_DELAY", delay, priority="spider")
-            if delay == 0:  # a loopback simulator: nothing to be polite to, run at full speed
-                settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
-        concurrency = _env_float(prefix + "CONCURRENCY")
-        if concurrency is not None:
-            settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", int(concurrency), priority="spider")
-            settings.set("CONCURRENT_REQUESTS", max(int(concurrency), 1), priority="spider")
-        timeout = _env_float(prefix + "TIMEOUT")
-        if timeout is not None:
-            settings.set("DOWNLOAD_TIMEOUT", timeout, priority="spider")
-        backoff = _env_float(prefix + "BACKOFF")
-        if backoff is not None:
-            settings.set("RETRY_BACKOFF_BASE", backoff, priority="spider")
+        apply_env_politeness(settings, cls.source)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> GraphQLCursorSpider:
