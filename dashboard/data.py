@@ -14,7 +14,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from dashboard import queries
-from dashboard.queries import RegisterFilter
+from dashboard.queries import MemorandumFilter, RegisterFilter
 
 TTL = "10m"
 
@@ -82,3 +82,51 @@ def register_rows(url: str, f: RegisterFilter, limit: int) -> pd.DataFrame:
 def register_csv(url: str, f: RegisterFilter) -> bytes:
     """Not cached: built only when a reader clicks the download button, possibly millions of rows."""
     return queries.register_csv(engine_for(url), f)
+
+
+# Evidence and memoranda: small result sets, cached like the rest (a rebuild shows up within the TTL).
+@st.cache_data(ttl=TTL, show_spinner=False, max_entries=256)
+def engagement(url: str, engagement_id: str) -> dict[str, Any] | None:
+    return queries.engagement(engine_for(url), engagement_id)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False, max_entries=256)
+def engagement_evidence(url: str, engagement_id: str) -> dict[str, pd.DataFrame]:
+    """Everything the detail section shows for one engagement: raw records, memoranda (+ parties, documents), PPP."""
+    engine = engine_for(url)
+    eng = queries.engagement(engine, engagement_id)
+    if eng is None:
+        return {}
+    memoranda = queries.engagement_memoranda(engine, eng)
+    ids = list(memoranda["memorandum_id"])
+    return {
+        "raw": queries.evidence_records(engine, queries.raw_ids(eng["evidence_raw_ids"])),
+        "memoranda": memoranda,
+        "parties": queries.memorandum_parties(engine, ids),
+        "documents": queries.memorandum_documents(engine, ids),
+        "ppp": queries.engagement_ppp(engine, eng),
+    }
+
+
+@st.cache_data(ttl=TTL, show_spinner=False, max_entries=64)
+def memoranda_rows(url: str, f: MemorandumFilter) -> pd.DataFrame:
+    return queries.memoranda_rows(engine_for(url), f)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False, max_entries=64)
+def memoranda_count(url: str, f: MemorandumFilter) -> int:
+    return queries.memoranda_count(engine_for(url), f)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def memoranda_years(url: str) -> list[int]:
+    return queries.memoranda_years(engine_for(url))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def memoranda_languages(url: str) -> list[str]:
+    return queries.memoranda_languages(engine_for(url))
+
+
+def memoranda_csv(url: str, f: MemorandumFilter) -> bytes:
+    return queries.memoranda_csv(engine_for(url), f)

@@ -33,5 +33,11 @@ def register_page() -> st.Page:
     )
 
 
+def memoranda_page() -> st.Page:
+    return st.Page(
+        VIEWS / "memoranda.py", title=t("nav.memoranda"), icon=":material/handshake:", url_path="memoranda"
+    )
+
+
 def pages() -> list[st.Page]:
-    return [overview_page(), register_page()]
+    return [overview_page(), register_page(), memoranda_page()]

@@ -42,11 +42,26 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from entities.db import make_engine
-from entities.models import Engagement, Organization, RawRecord
+from entities.models import (
+    Document,
+    Engagement,
+    Memorandum,
+    MemorandumParty,
+    Organization,
+    PPPAgreement,
+    RawRecord,
+)
+from pipeline.export_memoranda import COLUMNS as MEMORANDA_COLUMNS
+from pipeline.export_memoranda import SEPARATOR as MEMORANDA_SEPARATOR
+from pipeline.instrument_engagements import _eid as instrument_engagement_id
 
 E = Engagement.__table__.c
 O = Organization.__table__.c  # noqa: E741 - short alias used only in query expressions
 R = RawRecord.__table__.c
+M = Memorandum.__table__.c
+MP = MemorandumParty.__table__.c
+PPP = PPPAgreement.__table__.c
+D = Document.__table__.c
 
 # The columns of `ashyq export engagements` (DESIGN §4), in order; the register's CSV uses exactly these.
 EXPORT_COLUMNS: tuple[str, ...] = (
@@ -73,10 +88,25 @@ SORTS: dict[str, tuple[Any, ...]] = {
     "amount_asc": (E.amount_kzt.asc().nulls_last(), E.id),
     "buyer": (E.buyer_name.asc().nulls_last(), E.signed_on.desc().nulls_last(), E.id),
     "provider": (E.provider_name.asc().nulls_last(), E.signed_on.desc().nulls_last(), E.id),
+    # One buyer–provider pair's engagements (a contract, a memorandum, a PPP agreement…) next to each other.
+    "pair": (
+        E.buyer_name.asc().nulls_last(),
+        E.provider_name.asc().nulls_last(),
+        E.signed_on.desc().nulls_last(),
+        E.id,
+    ),
 }
 DEFAULT_SORT = "signed_desc"
 # The competition filter: URL-stable code → `RegisterFilter.competitive`.
 COMPETITIVE: dict[str, bool | None] = {"any": None, "yes": True, "no": False}
+# Every instrument an engagement can rest on (DESIGN §6; `engagements.instrument`), in the filter's order.
+INSTRUMENTS: tuple[str, ...] = (
+    "procurement_contract",
+    "ppp_agreement",
+    "memorandum",
+    "donation",
+    "none_found",
+)
 REGISTER_LIMIT = 10_000
 CSV_BATCH = 5_000
 
@@ -294,6 +324,7 @@ class RegisterFilter:
 
     regions: tuple[str, ...] = ()
     legal_bases: tuple[str, ...] = ()
+    instruments: tuple[str, ...] = ()
     years: tuple[int, ...] = ()
     buyer: str = ""
     provider: str = ""
@@ -336,6 +367,8 @@ def _conditions(f: RegisterFilter) -> list[ColumnElement[bool]]:
         conds.append(E.region_kato.in_(f.regions))
     if f.legal_bases:
         conds.append(E.legal_basis.in_(f.legal_bases))
+    if f.instruments:
+        conds.append(E.instrument.in_(f.instruments))
     if f.years:
         # Date ranges rather than extract(year) so the (region, signed_on) index can serve them.
         conds.append(
@@ -413,4 +446,271 @@ def register_csv(engine: Engine, f: RegisterFilter) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
     writer.writerows(iter_register_csv(engine, f))
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+# ------------------------------------------------------------------------------ one engagement's evidence
+def engagement(engine: Engine, engagement_id: str) -> dict[str, Any] | None:
+    """One engagement with the register's columns and its evidence ids, or None when there is no such id."""
+    query = _register_select(RegisterFilter()).add_columns(E.evidence_raw_ids).where(E.id == engagement_id)
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    return dict(row._mapping) if row is not None else None
+
+
+def raw_ids(value: Any) -> list[int]:
+    """The integer ids of `evidence_raw_ids` (a JSON list); anything else in it is ignored, not trusted."""
+    if not isinstance(value, list):
+        return []
+    return [int(v) for v in value if isinstance(v, int) and not isinstance(v, bool)]
+
+
+def evidence_records(engine: Engine, raw_ids: list[int]) -> pd.DataFrame:
+    """The raw records an engagement rests on (never their payloads: a page needs the provenance only)."""
+    query = (
+        select(R.id, R.source, R.record_type, R.external_id, R.fetched_at, R.url, R.human_url)
+        .where(R.id.in_(raw_ids))
+        .order_by(R.fetched_at, R.id)
+    )
+    return _frame(engine, query)
+
+
+def _linked_ids(engine: Engine, eng: dict[str, Any], table_c: Any, prefix: str) -> list[str]:
+    """Ids of the memoranda / PPP agreements whose derived engagement is `eng`.
+
+    The engagement id is `<prefix>-<record id>` (hashed when long, `pipeline.instrument_engagements`), so
+    candidates are the unprefixed id and the records behind the evidence, kept only where the id derives.
+    """
+    candidates = or_(
+        table_c.id == eng["engagement_id"].removeprefix(f"{prefix}-"),
+        table_c.raw_record_id.in_(raw_ids(eng.get("evidence_raw_ids"))),
+    )
+    with engine.connect() as conn:
+        ids = conn.execute(select(table_c.id).where(candidates)).scalars()
+        return [i for i in ids if instrument_engagement_id(prefix, i) == eng["engagement_id"]]
+
+
+def engagement_memoranda(engine: Engine, eng: dict[str, Any]) -> pd.DataFrame:
+    """The memorandum behind a `memorandum` engagement, in the memoranda page's columns."""
+    if eng["instrument"] != "memorandum":
+        return _memoranda_frame(engine, [])
+    return _memoranda_frame(engine, _linked_ids(engine, eng, M, "memorandum"))
+
+
+def engagement_ppp(engine: Engine, eng: dict[str, Any]) -> pd.DataFrame:
+    """The PPP agreement behind a `ppp_agreement` engagement."""
+    ids = _linked_ids(engine, eng, PPP, "ppp") if eng["instrument"] == "ppp_agreement" else []
+    query = select(
+        PPP.id,
+        PPP.project,
+        PPP.signed_on,
+        PPP.state_partner_name,
+        PPP.state_partner_bin,
+        PPP.private_partner_name,
+        PPP.private_partner_bin,
+        PPP.ppp_form,
+        PPP.selection_method,
+        PPP.competitive,
+        PPP.term_months,
+        PPP.amount_kzt,
+        PPP.status,
+        PPP.contract_number,
+        PPP.source_url,
+        PPP.is_fictional,
+    ).where(PPP.id.in_(ids))
+    return _frame(engine, query.order_by(PPP.id))
+
+
+def memorandum_documents(engine: Engine, memorandum_ids: list[str]) -> pd.DataFrame:
+    """Published texts that announce or refer to these memoranda (later mentions are evidence too)."""
+    query = (
+        select(D.memorandum_id, D.relation, D.kind, D.title, D.published_on, D.language, D.source_url)
+        .where(D.memorandum_id.in_(memorandum_ids))
+        .order_by(D.published_on.asc().nulls_last(), D.id)
+    )
+    return _frame(engine, query)
+
+
+# ---------------------------------------------------------------------------------------------- memoranda
+@dataclass(frozen=True)
+class MemorandumFilter:
+    """What the memoranda page shows. Hashable, so Streamlit can cache per filter."""
+
+    party: str = ""
+    years: tuple[int, ...] = ()
+    languages: tuple[str, ...] = ()
+
+
+MEMORANDA_LIMIT = 5_000
+
+
+def _party_search(text: str) -> ColumnElement[bool]:
+    """Memoranda with a party matching `text`: BIN prefix (own or resolved), or folded name as written/resolved.
+
+    The same folding as the register's search; the party's name as written is folded too, since a memorandum
+    names its parties in its own words (memoranda are few, so this scan is cheap).
+    """
+    text = " ".join(text.split())
+    if not text:
+        return true()
+    if text.isdigit():
+        prefix = f"{_escape_like(text)}%"
+        match = or_(
+            MP.bin.like(prefix, escape="\\"),
+            MP.organization_id.in_(select(O.id).where(O.bin.like(prefix, escape="\\"))),
+        )
+    else:
+        pattern = f"%{_escape_like(fold_text(text) or '')}%"
+        match = or_(
+            _org_search(text, MP.organization_id, MP.bin, MP.name),
+            fold(MP.name).like(pattern, escape="\\"),
+        )
+    return exists(select(MP.id).where(MP.memorandum_id == M.id, match))
+
+
+def _memoranda_conditions(f: MemorandumFilter) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if f.party.strip():
+        conds.append(_party_search(f.party))
+    if f.years:
+        conds.append(
+            or_(*(and_(M.signed_on >= date(y, 1, 1), M.signed_on < date(y + 1, 1, 1)) for y in f.years))
+        )
+    if f.languages:
+        conds.append(M.language.in_(f.languages))
+    return conds
+
+
+def _parties(engine: Engine, memorandum_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each memorandum's parties in order, with the organization each resolved to (if any)."""
+    query = (
+        select(
+            MP.memorandum_id,
+            MP.name,
+            MP.bin,
+            MP.role,
+            MP.organization_id,
+            O.bin.label("org_bin"),
+            O.name_ru.label("org_name"),
+        )
+        .outerjoin(Organization.__table__, O.id == MP.organization_id)
+        .where(MP.memorandum_id.in_(memorandum_ids))
+        .order_by(MP.memorandum_id, MP.position)
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            out.setdefault(row.memorandum_id, []).append(dict(row._mapping))
+    return out
+
+
+MEMORANDA_FRAME_COLUMNS: tuple[str, ...] = (
+    "memorandum_id",
+    "signed_on",
+    "title",
+    "parties",
+    "party_bins",
+    "organizations",
+    "subject",
+    "excerpt",
+    "language",
+    "source_url",
+    "is_fictional",
+)
+
+
+def _memoranda_frame(
+    engine: Engine, ids: list[str] | None, f: MemorandumFilter | None = None
+) -> pd.DataFrame:
+    """Memoranda (by id, or by filter) with their parties flattened into ` | `-joined text columns."""
+    query = select(
+        M.id.label("memorandum_id"),
+        M.signed_on,
+        M.title,
+        M.subject,
+        M.excerpt,
+        M.language,
+        M.source_url,
+        M.is_fictional,
+    )
+    if ids is not None:
+        query = query.where(M.id.in_(ids))
+    if f is not None:
+        query = query.where(*_memoranda_conditions(f))
+    query = query.order_by(M.signed_on.desc().nulls_last(), M.id).limit(MEMORANDA_LIMIT)
+    frame = _frame(engine, query)
+    if frame.empty:
+        return pd.DataFrame(columns=list(MEMORANDA_FRAME_COLUMNS))
+    parties = _parties(engine, list(frame["memorandum_id"]))
+    rows = [parties.get(i, []) for i in frame["memorandum_id"]]
+    frame["parties"] = [MEMORANDA_SEPARATOR.join(p["name"] for p in ps) for ps in rows]
+    frame["party_bins"] = [
+        MEMORANDA_SEPARATOR.join(p["bin"] or p["org_bin"] or "" for p in ps) for ps in rows
+    ]
+    frame["organizations"] = [MEMORANDA_SEPARATOR.join(p["org_name"] or "" for p in ps) for ps in rows]
+    return frame[list(MEMORANDA_FRAME_COLUMNS)]
+
+
+def memoranda_rows(engine: Engine, f: MemorandumFilter) -> pd.DataFrame:
+    """Matching memoranda, newest first (at most `MEMORANDA_LIMIT`)."""
+    return _memoranda_frame(engine, None, f)
+
+
+def memoranda_count(engine: Engine, f: MemorandumFilter) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count()).select_from(Memorandum.__table__).where(*_memoranda_conditions(f))
+            ).scalar()
+            or 0
+        )
+
+
+def memorandum_parties(engine: Engine, memorandum_ids: list[str]) -> pd.DataFrame:
+    """One row per party of these memoranda: as written, BIN, role, and the organization it resolved to."""
+    columns = ["memorandum_id", "name", "bin", "role", "organization_id", "org_bin", "org_name"]
+    rows = [p for ps in _parties(engine, memorandum_ids).values() for p in ps]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def memoranda_years(engine: Engine) -> list[int]:
+    year = extract("year", M.signed_on)
+    query = select(year.label("year")).where(M.signed_on.is_not(None)).distinct().order_by(year.desc())
+    with engine.connect() as conn:
+        return [int(y) for y in conn.execute(query).scalars()]
+
+
+def memoranda_languages(engine: Engine) -> list[str]:
+    query = select(M.language).where(M.language.is_not(None)).distinct().order_by(M.language)
+    with engine.connect() as conn:
+        return list(conn.execute(query).scalars())
+
+
+def memoranda_csv(engine: Engine, f: MemorandumFilter) -> bytes:
+    """The filtered memoranda as `ashyq export memoranda` writes them: its columns, order and cell format."""
+    order = M.id.collate("C") if engine.dialect.name == "postgresql" else M.id
+    query = (
+        select(M.id, M.signed_on, M.title, M.source_url, M.language)
+        .where(*_memoranda_conditions(f))
+        .order_by(order)
+    )
+    with engine.connect() as conn:
+        memos = conn.execute(query).all()
+    parties = _parties(engine, [m.id for m in memos])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(MEMORANDA_COLUMNS)
+    for m in memos:
+        ps = parties.get(m.id, [])
+        writer.writerow(
+            [
+                m.id,
+                m.signed_on.isoformat() if m.signed_on else "",
+                m.title or "",
+                MEMORANDA_SEPARATOR.join(p["name"] for p in ps),
+                MEMORANDA_SEPARATOR.join(p["bin"] or p["org_bin"] or "" for p in ps),
+                m.source_url or "",
+                m.language or "",
+            ]
+        )
     return buffer.getvalue().encode("utf-8-sig")

@@ -141,7 +141,7 @@ def seed_codes_from_url(
 
 
 # Widgets whose URL value is a translated label: re-assigned on a language switch so the URL follows.
-LABELLED_KEYS = ("region", "basis", "competitive", "sort")
+LABELLED_KEYS = ("region", "basis", "instrument", "competitive", "sort")
 
 
 def relabel_bound_widgets() -> None:
@@ -183,3 +183,77 @@ def footer(fresh: pd.DataFrame) -> None:
     ]
     st.caption(" · ".join(parts))
     st.caption(t("footer.about"))
+
+
+# --------------------------------------------------------------------------------------- memoranda tables
+# Shared by the memoranda page and the register's evidence section. Titles, party names and excerpts are
+# untrusted source text: they go into grid cells, which render plain text only (never markdown or HTML).
+def memoranda_table(frame: pd.DataFrame, *, key: str) -> None:
+    """Memoranda as `queries.MEMORANDA_FRAME_COLUMNS`: date, title, parties, excerpt verbatim, source link."""
+    shown = frame.assign(
+        signed_on=pd.to_datetime(frame["signed_on"]),
+        source_url=[safe_link(u) for u in frame["source_url"]],
+        is_fictional=frame["is_fictional"].astype(bool),
+    )
+    st.dataframe(
+        shown,
+        hide_index=True,
+        key=key,
+        column_order=(
+            "signed_on",
+            "source_url",
+            "title",
+            "parties",
+            "party_bins",
+            "organizations",
+            "subject",
+            "excerpt",
+            "language",
+            "is_fictional",
+            "memorandum_id",
+        ),
+        column_config={
+            "signed_on": st.column_config.DateColumn(t("col.signed_on"), format="YYYY-MM-DD", pinned=True),
+            "source_url": st.column_config.LinkColumn(
+                t("col.source_url"), display_text=t("col.source_link"), pinned=True
+            ),
+            "title": st.column_config.TextColumn(t("col.title"), width="large"),
+            "parties": st.column_config.TextColumn(t("col.parties"), width="large"),
+            "party_bins": st.column_config.TextColumn(t("col.party_bins")),
+            "organizations": st.column_config.TextColumn(
+                t("col.organizations"), width="medium", help=t("col.organizations_help")
+            ),
+            "subject": st.column_config.TextColumn(t("col.subject"), width="medium"),
+            "excerpt": st.column_config.TextColumn(
+                t("col.excerpt"), width="large", help=t("col.excerpt_help")
+            ),
+            "language": st.column_config.TextColumn(t("col.language")),
+            "is_fictional": st.column_config.CheckboxColumn(t("col.is_fictional")),
+            "memorandum_id": st.column_config.TextColumn(t("col.memorandum_id")),
+        },
+    )
+
+
+def parties_table(frame: pd.DataFrame, *, key: str) -> None:
+    """One row per party: the name as written, its BIN, role, and the organization it resolved to."""
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "name": frame["name"],
+                "bin": [
+                    ob if pd.isna(b) or not b else b
+                    for b, ob in zip(frame["bin"], frame["org_bin"], strict=True)
+                ],
+                "role": frame["role"],
+                "org_name": frame["org_name"],
+            }
+        ),
+        hide_index=True,
+        key=key,
+        column_config={
+            "name": st.column_config.TextColumn(t("col.party_name"), width="large"),
+            "bin": st.column_config.TextColumn(t("col.party_bin")),
+            "role": st.column_config.TextColumn(t("col.party_role")),
+            "org_name": st.column_config.TextColumn(t("col.organization"), width="large"),
+        },
+    )

@@ -14,7 +14,16 @@ from sqlalchemy import Engine
 
 from entities.db import session_scope
 from entities.identifiers import control_digit
-from entities.models import CrawlRun, Engagement, Organization, RawRecord
+from entities.models import (
+    CrawlRun,
+    Document,
+    Engagement,
+    Memorandum,
+    MemorandumParty,
+    Organization,
+    PPPAgreement,
+    RawRecord,
+)
 
 
 def fictional_bin(first11: str) -> str:
@@ -182,3 +191,195 @@ HOSTILE = Row(
     buyer_name="**Жирный** <script>alert(1)</script> :red[x] $x$",
 )
 HOSTILE_URL = "javascript:alert(1)"
+
+
+# ------------------------------------------------------------------------------ instruments beyond contracts
+# Two memoranda (ru 2025, kk 2024), one PPP agreement, their engagements and a press release that refers back
+# to the first memorandum. The pairs repeat contract pairs of ENGAGEMENTS (Astana's department with «Білім»
+# and with «Цифровая школа»), so one pair holds several engagements of different instruments.
+@dataclass(frozen=True)
+class Memo:
+    id: str
+    external_id: str
+    signed_on: date
+    title: str
+    subject: str
+    excerpt: str
+    language: str
+    source_url: str
+    parties: tuple[tuple[str, str | None, str | None], ...]  # (name as written, BIN, ORGS key it resolves to)
+
+
+MEMORANDA: tuple[Memo, ...] = (
+    Memo(
+        "govkz-news-5001",
+        "5001",
+        date(2025, 3, 14),
+        "Подписан меморандум о цифровизации школ Астаны",
+        "Внедрение электронного журнала",
+        "«Стороны договорились о совместной работе по внедрению электронного журнала в школах города»",
+        "ru",
+        "https://www.gov.kz/memleket/entities/astana-bilim/press/news/details/5001?lang=ru",
+        (
+            ("Управление образования города Астаны", ORGS["astana_edu"].bin, "astana_edu"),
+            ("ТОО «Білім Технолоджис»", None, "bilim"),
+            ("ТОО «Неизвестный партнёр»", None, None),
+        ),
+    ),
+    Memo(
+        "govkz-news-5002",
+        "5002",
+        date(2024, 10, 2),
+        "Цифрлық білім беру туралы меморандумға қол қойылды",
+        "Цифрлық платформа",
+        "«Тараптар цифрлық платформаны бірлесіп енгізуге келісті»",
+        "kk",
+        "https://www.gov.kz/memleket/entities/almaty-bilim/press/news/details/5002?lang=kk",
+        (
+            ("Алматы қаласының білім басқармасы", None, None),
+            ("«Білім Технолоджис» ЖШС", ORGS["bilim"].bin, "bilim"),
+        ),
+    ),
+)
+PPP_ID = "ppp-import-KZ-0001"
+PPP_PROJECT = "Оснащение школ Астаны цифровым оборудованием (ГЧП)"
+PPP_SOURCE_URL = "https://ppp.example.kz/registry/KZ-0001"
+PPP_AMOUNT = Decimal("450000000.00")
+REFERRING_NEWS_URL = "https://www.gov.kz/memleket/entities/astana-bilim/press/news/details/5010?lang=ru"
+HOSTILE_MEMO = Memo(
+    "govkz-news-6666",
+    "6666",
+    date(2025, 5, 5),
+    "**Жирный меморандум** <script>alert(1)</script> [click](https://evil.example)",
+    "<img src=x onerror=alert(1)>",
+    ":red[excerpt] $x$ <b>bold</b>",
+    "ru",
+    "javascript:alert(1)",
+    (("ТОО «<b>Злой</b> [партнёр](https://evil.example)»", None, None),),
+)
+
+
+def memorandum_engagement_id(memo_id: str) -> str:
+    return f"memorandum-{memo_id}"
+
+
+PPP_ENGAGEMENT_ID = f"ppp-{PPP_ID}"
+
+
+def _raw(
+    source: str, record_type: str, external_id: str, url: str, human_url: str | None, run: int
+) -> RawRecord:
+    return RawRecord(
+        source=source,
+        record_type=record_type,
+        external_id=external_id,
+        url=url,
+        human_url=human_url,
+        fetched_at=FETCHED_AT,
+        sha256=external_id.rjust(64, "0")[:64],
+        payload={"id": external_id},
+        crawl_run_id=run,
+    )
+
+
+def seed_instruments(engine: Engine, *, fictional: bool = True, hostile: bool = False) -> None:
+    """Add the memoranda, the PPP agreement and their engagements (after `seed`, which made the organizations)."""
+    with session_scope(engine) as session:
+        run = CrawlRun(
+            source="govkz", spider_args={}, started_at=FETCHED_AT, finished_at=FETCHED_AT, status="finished",
+            stats={},
+        )  # fmt: skip
+        session.add(run)
+        session.flush()
+        memos = list(MEMORANDA) + ([HOSTILE_MEMO] if hostile else [])
+        for memo in memos:
+            raw = _raw(
+                "govkz",
+                "news",
+                memo.external_id,
+                f"https://www.gov.kz/api/v1/public/content-manager/news/{memo.external_id}",
+                memo.source_url,
+                run.id,
+            )
+            session.add(raw)
+            session.flush()
+            evidence = [raw.id]
+            session.add(
+                Memorandum(
+                    id=memo.id, origin="govkz_news", instrument="memorandum", title=memo.title,
+                    signed_on=memo.signed_on, subject=memo.subject, excerpt=memo.excerpt, language=memo.language,
+                    source_url=memo.source_url, published_on=memo.signed_on, evidence_raw_ids=evidence,
+                    is_fictional=fictional, raw_record_id=raw.id,
+                )
+            )  # fmt: skip
+            session.flush()
+            if memo is MEMORANDA[0]:
+                # A later press release that only refers to the memorandum: evidence, not a new memorandum.
+                later = _raw(
+                    "govkz",
+                    "news",
+                    "5010",
+                    "https://www.gov.kz/api/v1/public/content-manager/news/5010",
+                    REFERRING_NEWS_URL,
+                    run.id,
+                )
+                session.add(later)
+                session.flush()
+                evidence.append(later.id)
+                session.add(
+                    Document(
+                        id="govkz-news-5010-ru", kind="news", title="Итоги года: электронный журнал в школах",
+                        source_url=REFERRING_NEWS_URL, published_on=date(2025, 12, 1), language="ru",
+                        memorandum_id=memo.id, relation="refers_to", is_fictional=fictional, raw_record_id=later.id,
+                    )
+                )  # fmt: skip
+            for position, (name, bin_, org_key) in enumerate(memo.parties):
+                session.add(
+                    MemorandumParty(
+                        memorandum_id=memo.id, position=position, name=name, bin=bin_,
+                        organization_id=f"kz-bin-{ORGS[org_key].bin}" if org_key else None,
+                        match_rule=("bin" if bin_ else "name_norm") if org_key else None, raw_record_id=raw.id,
+                    )
+                )  # fmt: skip
+            buyer = memo.parties[0]
+            provider = memo.parties[1] if len(memo.parties) > 1 else memo.parties[0]
+            session.add(
+                Engagement(
+                    id=memorandum_engagement_id(memo.id), instrument="memorandum", legal_basis="memorandum",
+                    competitive=False,
+                    buyer_id=f"kz-bin-{ORGS[buyer[2]].bin}" if buyer[2] else None,
+                    buyer_bin=buyer[1], buyer_name=buyer[0],
+                    provider_id=f"kz-bin-{ORGS[provider[2]].bin}" if provider[2] else None,
+                    provider_bin=provider[1] or (ORGS[provider[2]].bin if provider[2] else None),
+                    provider_name=provider[0], subject=memo.subject, amount_kzt=None, signed_on=memo.signed_on,
+                    region_kato="71", source_url=memo.source_url, evidence_raw_ids=list(evidence),
+                    is_fictional=fictional,
+                )
+            )  # fmt: skip
+
+        ppp_raw = _raw(
+            "ppp_import", "ppp_agreement", "KZ-0001", "file:///data/ppp/registry.xlsx#row=2", None, run.id
+        )
+        session.add(ppp_raw)
+        session.flush()
+        state, private = ORGS["astana_edu"], ORGS["digital"]
+        session.add(
+            PPPAgreement(
+                id=PPP_ID, origin="registry_import", project=PPP_PROJECT, sector="education", level="local",
+                ppp_form="ДBOT", selection_method="tender", competitive=True,
+                state_partner_name=state.name_ru, state_partner_bin=state.bin, state_partner_id=f"kz-bin-{state.bin}",
+                private_partner_name=private.name_ru, private_partner_bin=private.bin,
+                private_partner_id=f"kz-bin-{private.bin}", signed_on=date(2023, 8, 1), term_months=144,
+                amount_kzt=PPP_AMOUNT, status="operating", region_kato="71", source_url=PPP_SOURCE_URL,
+                is_fictional=fictional, raw_record_id=ppp_raw.id,
+            )
+        )  # fmt: skip
+        session.add(
+            Engagement(
+                id=PPP_ENGAGEMENT_ID, instrument="ppp_agreement", legal_basis="ppp_agreement", competitive=True,
+                buyer_id=f"kz-bin-{state.bin}", buyer_bin=state.bin, buyer_name=state.name_ru,
+                provider_id=f"kz-bin-{private.bin}", provider_bin=private.bin, provider_name=private.name_ru,
+                subject=PPP_PROJECT, amount_kzt=PPP_AMOUNT, signed_on=date(2023, 8, 1), region_kato="71",
+                source_url=PPP_SOURCE_URL, evidence_raw_ids=[ppp_raw.id], is_fictional=fictional,
+            )
+        )  # fmt: skip

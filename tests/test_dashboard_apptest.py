@@ -19,7 +19,21 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import streamlit as st
-from dashboard_fixtures import ENGAGEMENTS, HOSTILE, ORGS, Row, seed
+from dashboard_fixtures import (
+    ENGAGEMENTS,
+    HOSTILE,
+    HOSTILE_MEMO,
+    MEMORANDA,
+    ORGS,
+    PPP_ENGAGEMENT_ID,
+    PPP_PROJECT,
+    PPP_SOURCE_URL,
+    REFERRING_NEWS_URL,
+    Row,
+    memorandum_engagement_id,
+    seed,
+    seed_instruments,
+)
 from sqlalchemy import Engine, literal, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from streamlit.testing.v1 import AppTest
@@ -109,6 +123,8 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"filter.competitive.{code}" for code in queries.COMPETITIVE}
     keys |= {"unit.thousand", "unit.million", "unit.billion", "unit.trillion", "region.unknown"}
     keys |= {"error.database", "footer.source", "source.goszakup", "source.simulator", "banner.fictional"}
+    keys |= {f"instrument.{code}" for code in queries.INSTRUMENTS}
+    keys |= {"relation.announces", "relation.refers_to"}
     # Every legal basis and instrument of DESIGN §6 has a human label.
     keys |= {
         f"basis.{code}"
@@ -503,3 +519,225 @@ def test_streamlit_command_has_production_settings() -> None:
         "--client.toolbarMode=viewer",
     ):
         assert flag in cmd
+
+
+# ------------------------------------------------------------------------- instruments, evidence, memoranda
+@pytest.fixture
+def with_instruments(db_url: str, engine: Engine) -> str:
+    seed(engine)
+    seed_instruments(engine)
+    return db_url
+
+
+def has_table(at: AppTest, column: str) -> bool:
+    return any(column in d.value.columns for d in at.dataframe)
+
+
+def table(at: AppTest, column: str) -> pd.DataFrame:
+    """The first grid with `column` (AppTest keeps keys only for grids that are widgets)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def shown_instruments(at: AppTest, lang: str = "ru") -> list[str]:
+    return list(at.dataframe[0].value["instrument"])
+
+
+def test_instrument_filter_in_query_layer(with_instruments: str) -> None:
+    eng = read_engine(with_instruments)
+    try:
+        memos = queries.register_rows(eng, RegisterFilter(instruments=("memorandum",)))
+        assert set(memos["engagement_id"]) == {memorandum_engagement_id(m.id) for m in MEMORANDA}
+        both = queries.register_rows(
+            eng, RegisterFilter(instruments=("ppp_agreement", "procurement_contract"))
+        )
+        assert len(both) == len(ENGAGEMENTS) + 1
+        # Sorted by pair, one buyer–provider pair's engagements of every instrument are adjacent.
+        pair = queries.register_rows(eng, RegisterFilter(sort="pair"))
+        keys = list(zip(pair["buyer_name"], pair["provider_name"], strict=True))
+        astana_digital = (ORGS["astana_edu"].name_ru, ORGS["digital"].name_ru)
+        at = [i for i, k in enumerate(keys) if k == astana_digital]
+        assert len(at) == 3
+        assert at == list(range(at[0], at[0] + 3))
+        assert set(pair["instrument"].iloc[at[0] : at[0] + 3]) == {"procurement_contract", "ppp_agreement"}
+    finally:
+        eng.dispose()
+
+
+def test_register_instrument_widget_and_url(app: Callable[..., AppTest], with_instruments: str) -> None:
+    at = open_register(app(with_instruments))
+    no_exception(at)
+    assert translate("ru", "instrument.memorandum") in shown_instruments(at)
+    at.multiselect(key="instrument").select("ppp_agreement").run()
+    no_exception(at)
+    frame = at.dataframe[0].value
+    assert list(frame["instrument"]) == [translate("ru", "instrument.ppp_agreement")]
+    assert list(frame["engagement_id"]) == [PPP_ENGAGEMENT_ID]
+    # A permalink by label (as the browser writes it) and one by code open the same view.
+    for value in (translate("ru", "instrument.memorandum"), "memorandum"):
+        at = open_register(app(with_instruments, instrument=value))
+        no_exception(at)
+        assert at.multiselect(key="instrument").value == ["memorandum"]
+        assert set(at.dataframe[0].value["engagement_id"]) == {
+            memorandum_engagement_id(m.id) for m in MEMORANDA
+        }
+    at = open_register(
+        app(with_instruments, lang="en", instrument="Procurement contract", sort="Buyer, then provider")
+    )
+    no_exception(at)
+    assert len(at.dataframe[0].value) == len(ENGAGEMENTS)
+    assert at.selectbox(key="sort").value == "pair"
+
+
+def test_memorandum_engagement_lists_its_evidence(app: Callable[..., AppTest], with_instruments: str) -> None:
+    memo = MEMORANDA[0]
+    at = open_register(app(with_instruments, engagement=memorandum_engagement_id(memo.id)))
+    no_exception(at)
+    assert at.text_input(key="engagement").value == memorandum_engagement_id(memo.id)
+    raw = table(at, "record_type")
+    assert set(raw["source"]) == {"govkz"}
+    assert set(raw["human_url"]) == {memo.source_url, REFERRING_NEWS_URL}
+    assert raw["url"].str.startswith("https://www.gov.kz/api/").all()
+    memos = table(at, "excerpt")
+    assert list(memos["title"]) == [memo.title]
+    assert list(memos["excerpt"]) == [memo.excerpt]
+    assert list(memos["source_url"]) == [memo.source_url]
+    assert memos["parties"].iloc[0] == " | ".join(p[0] for p in memo.parties)
+    parties = table(at, "org_name")
+    assert list(parties["name"]) == [p[0] for p in memo.parties]
+    assert list(parties["org_name"])[:2] == [ORGS["astana_edu"].name_ru, ORGS["bilim"].name_ru]
+    assert parties["bin"].iloc[1] == ORGS["bilim"].bin  # the resolved organization's BIN where none written
+    docs = table(at, "relation")
+    assert list(docs["source_url"]) == [REFERRING_NEWS_URL]
+    assert list(docs["relation"]) == [translate("ru", "relation.refers_to")]
+
+
+def test_ppp_and_contract_engagements_list_their_evidence(
+    app: Callable[..., AppTest], with_instruments: str
+) -> None:
+    at = open_register(app(with_instruments, engagement=PPP_ENGAGEMENT_ID))
+    no_exception(at)
+    ppp = table(at, "project")
+    assert list(ppp["project"]) == [PPP_PROJECT]
+    assert list(ppp["source_url"]) == [PPP_SOURCE_URL]
+    assert list(ppp["private_partner"]) == [ORGS["digital"].name_ru]
+    raw = table(at, "record_type")
+    assert list(raw["source"]) == ["ppp_import"]
+    assert raw["url"].isna().all()  # a file:// address is not a link
+    # The widget: typing an id shows that engagement's evidence; a contract has no agreement table.
+    at.text_input(key="engagement").input("goszakup-contract-9000001").run()
+    no_exception(at)
+    raw = table(at, "record_type")
+    assert list(raw["record_type"]) == ["contract"]
+    assert not has_table(at, "project")
+    assert not has_table(at, "excerpt")
+    at.text_input(key="engagement").input("no-such-id").run()
+    assert [i.value for i in at.info] == [translate("ru", "evidence.unknown", id="no\\-such\\-id")]
+
+
+def open_memoranda(at: AppTest) -> AppTest:
+    params = dict(at.query_params)
+    at.run()
+    at.query_params = params
+    return at.switch_page("views/memoranda.py").run()
+
+
+def test_memoranda_page_rows_and_filters(app: Callable[..., AppTest], with_instruments: str) -> None:
+    at = open_memoranda(app(with_instruments))
+    no_exception(at)
+    frame = table(at, "memorandum_id")
+    assert list(frame["memorandum_id"]) == [m.id for m in MEMORANDA]  # newest first
+    first = frame.iloc[0]
+    memo = MEMORANDA[0]
+    assert first["excerpt"] == memo.excerpt
+    assert first["language"] == "ru"
+    assert first["party_bins"] == f"{ORGS['astana_edu'].bin} | {ORGS['bilim'].bin} | "
+    assert first["organizations"] == f"{ORGS['astana_edu'].name_ru} | {ORGS['bilim'].name_ru} | "
+    assert bool(first["is_fictional"]) is True
+    # Party search folds like the register: «БИЛИМ» finds both, a Kazakh-only word finds the kk one.
+    at.text_input(key="party").input("БИЛИМ").run()
+    assert len(table(at, "memorandum_id")) == 2
+    at.text_input(key="party").input("неизвестныи").run()  # й typed as и is not folded: no match
+    assert [i.value for i in at.info] == [translate("ru", "memoranda.none")]
+    at.text_input(key="party").input("неизвестный").run()
+    assert list(table(at, "memorandum_id")["memorandum_id"]) == [memo.id]
+    at.text_input(key="party").input(ORGS["bilim"].bin[:8]).run()  # a BIN prefix, own or resolved
+    assert len(table(at, "memorandum_id")) == 2
+    at.text_input(key="party").input("").run()
+    at.multiselect(key="memo_year").select(2024).run()
+    assert list(table(at, "memorandum_id")["memorandum_id"]) == [MEMORANDA[1].id]
+    # URL: by code or by the language's own name.
+    for lang in ("kk", "Қазақша"):
+        at = open_memoranda(app(with_instruments, memo_lang=lang))
+        no_exception(at)
+        assert list(table(at, "memorandum_id")["memorandum_id"]) == [MEMORANDA[1].id]
+
+
+def test_memoranda_csv_has_bom_and_export_columns(with_instruments: str) -> None:
+    from pipeline.export_memoranda import COLUMNS
+
+    eng = read_engine(with_instruments)
+    try:
+        body = queries.memoranda_csv(eng, queries.MemorandumFilter(languages=("ru",)))
+    finally:
+        eng.dispose()
+    assert body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert (
+        tuple(rows[0])
+        == COLUMNS
+        == ("memorandum_id", "signed_on", "title", "parties", "party_bins", "source_url", "language")
+    )
+    assert rows[1] == [
+        MEMORANDA[0].id,
+        "2025-03-14",
+        MEMORANDA[0].title,
+        " | ".join(p[0] for p in MEMORANDA[0].parties),
+        f"{ORGS['astana_edu'].bin} | {ORGS['bilim'].bin} | ",
+        MEMORANDA[0].source_url,
+        "ru",
+    ]
+    assert len(rows) == 2
+
+
+def test_memoranda_csv_equals_the_export(with_instruments: str, tmp_path: Path) -> None:
+    """The page's CSV (no filter) is byte for byte what `ashyq export memoranda` writes."""
+    from pipeline.export_memoranda import export_memoranda
+
+    writer = make_engine(with_instruments)
+    eng = read_engine(with_instruments)
+    try:
+        export_memoranda(writer, tmp_path / "m.csv")
+        assert queries.memoranda_csv(eng, queries.MemorandumFilter()) == (tmp_path / "m.csv").read_bytes()
+    finally:
+        eng.dispose()
+        writer.dispose()
+
+
+def test_memoranda_page_download_button(app: Callable[..., AppTest], with_instruments: str) -> None:
+    at = open_memoranda(app(with_instruments, lang="kk"))
+    no_exception(at)
+    assert at.title[0].value == translate("kk", "memoranda.title")
+    [download] = at.get("download_button")
+    assert download.label == translate("kk", "register.download")
+
+
+def test_hostile_memorandum_is_plain_text(app: Callable[..., AppTest], db_url: str, engine: Engine) -> None:
+    seed(engine)
+    seed_instruments(engine, hostile=True)
+    at = open_memoranda(app(db_url, party="Злой"))
+    no_exception(at)
+    frame = table(at, "memorandum_id")
+    assert list(frame["title"]) == [HOSTILE_MEMO.title]  # verbatim in a grid cell
+    assert list(frame["excerpt"]) == [HOSTILE_MEMO.excerpt]
+    assert list(frame["parties"]) == [HOSTILE_MEMO.parties[0][0]]
+    assert frame["source_url"].isna().all()  # javascript: is never a link
+    rendered = " ".join(m.value for m in at.markdown)
+    assert "<b>" not in rendered
+    assert "](https" not in rendered
+    at = open_register(app(db_url, engagement=memorandum_engagement_id(HOSTILE_MEMO.id)))
+    no_exception(at)
+    summary = next(m.value for m in at.markdown if m.value.startswith("**"))
+    assert "[партнёр]" not in summary
+    assert r"\[партнёр\]" in summary
+    assert not at.get("link_button")  # the engagement's javascript: source gets no button
+    assert list(table(at, "excerpt")["title"]) == [HOSTILE_MEMO.title]
