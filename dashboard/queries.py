@@ -51,6 +51,8 @@ from entities.models import (
     PPPAgreement,
     RawRecord,
 )
+from pipeline.export import COLUMNS as EXPORT_COLUMNS  # the register's CSV has exactly the export's columns
+from pipeline.export import csv_cell
 from pipeline.export_memoranda import COLUMNS as MEMORANDA_COLUMNS
 from pipeline.export_memoranda import SEPARATOR as MEMORANDA_SEPARATOR
 from pipeline.instrument_engagements import _eid as instrument_engagement_id
@@ -63,22 +65,6 @@ MP = MemorandumParty.__table__.c
 PPP = PPPAgreement.__table__.c
 D = Document.__table__.c
 
-# The columns of `ashyq export engagements` (DESIGN §4), in order; the register's CSV uses exactly these.
-EXPORT_COLUMNS: tuple[str, ...] = (
-    "engagement_id",
-    "instrument",
-    "legal_basis",
-    "competitive",
-    "buyer_bin",
-    "buyer_name",
-    "provider_bin",
-    "provider_name",
-    "subject",
-    "amount_kzt",
-    "signed_on",
-    "region_kato",
-    "source_url",
-)
 
 # How the register may be sorted: URL-stable code → ORDER BY. The id breaks ties so pages are deterministic.
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -421,23 +407,12 @@ def register_rows(engine: Engine, f: RegisterFilter, limit: int = REGISTER_LIMIT
     return frame
 
 
-def _csv_value(value: Any) -> Any:
-    """Cells formatted as `ashyq export engagements` writes them (true/false, 2-decimal amounts, ISO dates)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value.quantize(Decimal("0.01")), "f")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def iter_register_csv(engine: Engine, f: RegisterFilter) -> Iterator[list[Any]]:
     """Every matching row (no limit), streamed from the server in batches, as CSV cells."""
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=CSV_BATCH).execute(_register_select(f))
         for row in result:
-            yield [_csv_value(v) for v in row]
+            yield [csv_cell(v) for v in row]
 
 
 def register_csv(engine: Engine, f: RegisterFilter) -> bytes:

@@ -37,12 +37,20 @@ COLUMNS: tuple[str, ...] = (
 _CENT = Decimal("0.01")
 
 
-def _amount(value: Decimal | float | None) -> str:
-    return "" if value is None else format(Decimal(str(value)).quantize(_CENT), "f")
+def csv_cell(value: object) -> str:
+    """One cell as the public export writes it: `true`/`false`, amounts with two decimals, ISO dates, "" for none.
 
-
-def _date(value: date | None) -> str:
-    return "" if value is None else value.isoformat()
+    Shared with the dashboard's CSV downloads, so a download and `ashyq export` never disagree.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal | float):
+        return format(Decimal(str(value)).quantize(_CENT), "f")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 def export_engagements(engine: Engine, path: Path | str, batch_size: int = 2000) -> int:
@@ -72,23 +80,7 @@ def export_engagements(engine: Engine, path: Path | str, batch_size: int = 2000)
             writer = csv.writer(fh)
             writer.writerow(COLUMNS)
             for row in conn.execution_options(yield_per=batch_size).execute(query):
-                writer.writerow(
-                    [
-                        row.id,
-                        row.instrument,
-                        row.legal_basis,
-                        "true" if row.competitive else "false",
-                        row.buyer_bin or "",
-                        row.buyer_name or "",
-                        row.provider_bin or "",
-                        row.provider_name or "",
-                        row.subject or "",
-                        _amount(row.amount_kzt),
-                        _date(row.signed_on),
-                        row.region_kato or "",
-                        row.source_url or "",
-                    ]
-                )
+                writer.writerow([csv_cell(value) for value in row])
                 count += 1
         os.replace(partial, path)
     finally:
