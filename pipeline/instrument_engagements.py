@@ -34,7 +34,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -53,7 +52,13 @@ from entities.models import (
     Quarantine,
 )
 from pipeline.normalize.common import name_norm
-from pipeline.normalize.instruments import InstrumentCounts, normalize_record, read_batch, resolve_org
+from pipeline.normalize.instruments import (
+    STATE_BODY,
+    InstrumentCounts,
+    normalize_record,
+    read_batch,
+    resolve_org,
+)
 from pipeline.normalize.writer import table_of, upsert
 
 log = logging.getLogger(__name__)
@@ -201,14 +206,6 @@ def _ppp_rows(conn: Connection) -> list[dict[str, Any]]:
 
 
 PROVIDER_ROLES = ("operator", "private_partner", "provider", "company", "donor")
-# A party that names a state body (ru/kk): the buyer side of a memorandum whose parties carry no roles.
-STATE_BODY = re.compile(
-    r"(?:управлени|отдел\w* образовани|министерств|акимат|департамент|\bГУ\b|\bКГУ\b|\bРГУ\b|басқарма|"
-    r"министрлі|әкімдік|бөлім)",
-    re.IGNORECASE,
-)
-
-
 def _pick(parties: Sequence[Any], roles: Sequence[str]) -> Any | None:
     return next((p for p in parties if any(r in (p.role or "") for r in roles)), None)
 

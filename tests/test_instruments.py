@@ -426,3 +426,37 @@ def test_export_memoranda(
     assert curated["language"] == "ru"
     assert SABAQ_BIN in by_id["govkz-news-501"]["party_bins"]
     assert export_memoranda(engine, out) == 2
+
+
+NEW_MEMO_KK = (
+    "<p>2026 жылғы 15 қаңтарда Қарағанды облысының білім басқармасы мен «SabaqLab» ЖШС арасында ынтымақтастық "
+    "туралы меморандумға қол қойылды.</p><p>Құжат облыс мектептерінде ҰБТ-ға дайындықты көздейді.</p>"
+)
+OTHER_SAME_DAY = (
+    "<p>15 января 2026 года между Управлением образования Карагандинской области и ТОО «Дарын Тест» подписан "
+    "меморандум о сотрудничестве по олимпиадной подготовке.</p>"
+)
+
+
+def all_rows(engine: Engine, model: type) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(model.__table__)).all())  # type: ignore[attr-defined]
+
+
+def test_one_signing_told_twice_is_one_memorandum(engine: Engine) -> None:
+    ru = govkz_news(engine, 601, "2026-01-15T09:00:00.000+00:00", "Подписан меморандум с SabaqLab", NEW_MEMO)
+    kk = insert_source(
+        engine, "govkz", "govkz_news", "602:kk",
+        {"id": 602, "created_date": "2026-01-15T09:30:00.000+00:00", "title": "SabaqLab-пен меморандум",
+         "body": NEW_MEMO_KK, "projects": ["karaganda-bilim"]},
+        f"{GOVKZ_API}/news?projects=eq:karaganda-bilim&page=1&size=100",
+        "http://127.0.0.1:8766/memleket/entities/karaganda-bilim/press/news/details/602?lang=kk",
+    )  # fmt: skip
+    govkz_news(engine, 603, "2026-01-15T10:00:00.000+00:00", "Меморандум с Дарын Тест", OTHER_SAME_DAY)
+    run_build(engine)
+    memos = {m.id: m for m in all_rows(engine, Memorandum)}
+    assert set(memos) == {"govkz-news-601", "govkz-news-603"}  # the Kazakh release is the same signing
+    assert set(memos["govkz-news-601"].evidence_raw_ids) == {ru, kk}
+    before = {m.id: list(m.evidence_raw_ids) for m in all_rows(engine, Memorandum)}
+    run_build(engine)
+    assert {m.id: list(m.evidence_raw_ids) for m in all_rows(engine, Memorandum)} == before

@@ -35,6 +35,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -399,7 +400,12 @@ def _govkz_text(conn: Connection, raw: Any, counts: InstrumentCounts) -> None:
     if finding.kind == "new":
         memo_id = f"govkz-{item_kind}-{item_id}"
         exists = conn.execute(select(memo_t.c.raw_record_id).where(memo_t.c.id == memo_id)).first()
-        if exists is None or exists.raw_record_id in _versions(conn, raw):
+        same = _same_signing(conn, finding, slug, memo_id) if exists is None else None
+        if same is not None:
+            # The same signing told again (the other language's release, or the document beside the news):
+            # more evidence of one memorandum, not a second one.
+            memo_id = same
+        elif exists is None or exists.raw_record_id in _versions(conn, raw):
             _new_memorandum(conn, raw, memo_id, item_kind, slug, finding, fictional)
             counts.add("memoranda")
         relation = "announces"
@@ -454,6 +460,56 @@ def _new_memorandum(
         ["id"],
     )  # fmt: skip
     _write_parties(conn, memo_id, _finding_parties(conn, finding, slug, fictional, raw.id), raw.id)
+
+
+# A party that names a state body (ru/kk): the buyer side of a memorandum whose parties carry no roles.
+STATE_BODY = re.compile(
+    r"(?:управлени|отдел\w* образовани|министерств|акимат|департамент|\bГУ\b|\bКГУ\b|\bРГУ\b|басқарма|"
+    r"министрлі|әкімдік|бөлім)",
+    re.IGNORECASE,
+)
+
+
+def _company_keys(conn: Connection, finding: MemorandumFinding) -> list[set[str]]:
+    """Match keys (organization id, name key) of the parties that are not state bodies."""
+    keys: list[set[str]] = []
+    for p in finding.parties:
+        if STATE_BODY.search(p.name):
+            continue
+        org_id, _ = resolve_org(conn, p.name, p.bin if p.bin_valid else None)
+        keys.append({k for k in (org_id, party_key(p.name)) if k})
+    return keys
+
+
+def _same_signing(conn: Connection, finding: MemorandumFinding, slug: str | None, memo_id: str) -> str | None:
+    """An existing memorandum that reports the same signing: same publisher, same signing day, same companies.
+
+    gov.kz publishes one signing in Russian and in Kazakh, and often as news and as a document; without this
+    each would become a memorandum of its own. The state body is the publisher on both and is named in two
+    languages, so only the other parties (companies) are compared, and every one must match, on the same day (a
+    document titled «Меморандум …» states no date: its publication day is taken, as for any finding).
+    """
+    if finding.signed_on is None or slug is None:
+        return None
+    wanted = [k for k in _company_keys(conn, finding) if k]
+    if not wanted:
+        return None
+    candidates = conn.execute(
+        select(memo_t.c.id).where(
+            memo_t.c.signed_on == finding.signed_on, memo_t.c.publisher_slug == slug, memo_t.c.id != memo_id
+        ).order_by(memo_t.c.id)
+    ).scalars().all()
+    for candidate in candidates:
+        keys: set[str] = set()
+        for party in conn.execute(
+            select(parties_t.c.name, parties_t.c.organization_id).where(parties_t.c.memorandum_id == candidate)
+        ):
+            keys.add(party_key(party.name))
+            if party.organization_id:
+                keys.add(party.organization_id)
+        if all(w & keys for w in wanted):
+            return str(candidate)
+    return None
 
 
 def _referenced(conn: Connection, finding: MemorandumFinding, slug: str | None) -> str | None:
