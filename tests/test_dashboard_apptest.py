@@ -123,6 +123,7 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"filter.competitive.{code}" for code in queries.COMPETITIVE}
     keys |= {"unit.thousand", "unit.million", "unit.billion", "unit.trillion", "region.unknown"}
     keys |= {"error.database", "footer.source", "source.goszakup", "source.simulator", "banner.fictional"}
+    keys |= {"source.govkz", "source.statgov", "source.curated", "source.ppp_import"}
     keys |= {f"instrument.{code}" for code in queries.INSTRUMENTS}
     keys |= {"relation.announces", "relation.refers_to"}
     # Every legal basis and instrument of DESIGN §6 has a human label.
