@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import scrapy
 from graphql import OperationDefinitionNode, parse, print_ast
@@ -115,7 +115,91 @@ def apply_env_politeness(settings: BaseSettings, source: str) -> None:
         settings.set("RETRY_BACKOFF_BASE", backoff, priority="spider")
 
 
-class GraphQLCursorSpider(scrapy.Spider):
+PAGES, RECORDS = "graphql/pages", "graphql/records"  # stat names every source's summary reads
+
+
+class UnitSpider(scrapy.Spider):
+    """What every resumable spider shares, whatever its access pattern: work split into *units* (a month of
+    contracts, a slug's news in one language…) that are checkpointed when done, tracked in `self.state` (kept in
+    JOBDIR), per-source politeness from the environment, a one-line fatal error, and progress lines.
+
+    Subclasses set `source`, `self.state`, `self.done_units`, `self._last_progress`, and implement `tracker`,
+    `plan_units()` and `_on_idle()` (what to re-send when the queue runs dry).
+    """
+
+    source: ClassVar[str]
+    state: dict[str, Any]
+    done_units: set[str]
+    _last_progress: int
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        """Per-source politeness from the environment, so the simulator and benchmarks can run fast."""
+        super().update_settings(settings)  # custom_settings first: the environment overrides them
+        apply_env_politeness(settings, cls.source)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
+        return spider
+
+    def plan_units(self) -> list[str]:
+        """Every unit of this crawl, in the order they should run."""
+        raise NotImplementedError
+
+    def _on_idle(self) -> None:
+        raise NotImplementedError
+
+    @property
+    def tracker(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def unit(self, uid: str) -> dict[str, Any]:
+        return self.tracker["units"][uid]
+
+    def mark_failed(self, uid: str, reason: str) -> None:
+        self.unit(uid)["failed"].append(reason)
+
+    @property
+    def _unit_order(self) -> dict[str, int]:
+        return self.state.setdefault("unit_order", {})
+
+    @_unit_order.setter
+    def _unit_order(self, value: dict[str, int]) -> None:
+        self.state["unit_order"] = value
+
+    def fatal(self, reason: str, message: str) -> None:
+        """Stop the whole crawl now, with a message the runner shows as its one error line."""
+        self.crawler.stats.set_value("crawl_error", message)
+        self.logger.error(message, extra={FATAL: True})
+        raise CloseSpider(reason)
+
+    def _record_incomplete(self, uid: str, reasons: list[str]) -> None:
+        stats = self.crawler.stats
+        incomplete = stats.get_value("units/incomplete") or []
+        stats.set_value("units/incomplete", [*incomplete, uid])
+        self.logger.warning("unit %s is incomplete: %s", uid, "; ".join(reasons[:3]))
+
+    def _progress(self) -> None:
+        stats = self.crawler.stats
+        pages = stats.get_value(PAGES, 0)
+        every = self.crawler.settings.getint("PROGRESS_EVERY_PAGES", 50)
+        if every and pages - self._last_progress >= every:
+            self._last_progress = pages
+            finished = {uid for uid, u in self.tracker["units"].items() if u["finished"]} | self.done_units
+            self.logger.info(
+                "progress: %d pages, %d records, %d/%d units finished, %d incomplete, %d retries",
+                pages,
+                stats.get_value(RECORDS, 0),
+                len(finished),
+                stats.get_value("units/planned", 0),
+                len(stats.get_value("units/incomplete") or []),
+                stats.get_value("retry/count", 0),
+            )
+
+
+class GraphQLCursorSpider(UnitSpider):
     """Base for cursor-paged GraphQL sources. Subclasses declare the class attributes below and implement
     `plan_units()`, `begin_unit(uid)` and the `handle_<handler>` methods named in their chains.
 
@@ -152,23 +236,7 @@ class GraphQLCursorSpider(scrapy.Spider):
         self._last_progress = 0
 
     # ------------------------------------------------------------------------------------- settings
-    @classmethod
-    def update_settings(cls, settings: BaseSettings) -> None:
-        """Per-source politeness from the environment, so the simulator and benchmarks can run fast."""
-        super().update_settings(settings)
-        apply_env_politeness(settings, cls.source)
-
-    @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> GraphQLCursorSpider:
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
-        return spider
-
     # ---------------------------------------------------------------------------- subclass contract
-    def plan_units(self) -> list[str]:
-        """Every unit of this crawl, in the order they should run."""
-        raise NotImplementedError
-
     def begin_unit(self, uid: str) -> Iterable[scrapy.Request]:
         """The first request(s) of a unit (use `self.chain(...)`)."""
         raise NotImplementedError
@@ -199,12 +267,6 @@ class GraphQLCursorSpider(scrapy.Spider):
                 reissued={},  # rkey → times re-sent after it went missing
             )
         return tracker
-
-    def unit(self, uid: str) -> dict[str, Any]:
-        return self.tracker["units"][uid]
-
-    def mark_failed(self, uid: str, reason: str) -> None:
-        self.unit(uid)["failed"].append(reason)
 
     # ---------------------------------------------------------------------------------- requests
     def chain(self, uid: str, operation: str, variables: dict[str, Any], handler: str, label: str) -> scrapy.Request:
@@ -333,20 +395,6 @@ class GraphQLCursorSpider(scrapy.Spider):
         if skipped:
             self.logger.info("resuming: %d of %d units were finished by an earlier run", skipped, len(units))
         self.logger.info("%d units to crawl from %s", len(units) - skipped, self.endpoint)
-
-    @property
-    def _unit_order(self) -> dict[str, int]:
-        return self.state.setdefault("unit_order", {})
-
-    @_unit_order.setter
-    def _unit_order(self, value: dict[str, int]) -> None:
-        self.state["unit_order"] = value
-
-    def fatal(self, reason: str, message: str) -> None:
-        """Stop the whole crawl now, with a message the runner shows as its one error line."""
-        self.crawler.stats.set_value("crawl_error", message)
-        self.logger.error(message, extra={FATAL: True})
-        raise CloseSpider(reason)
 
     def parse_graphql(self, response: Response) -> Output:
         spec: Spec = response.meta["spec"]
@@ -513,12 +561,6 @@ class GraphQLCursorSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("units/done")
                 yield {CHECKPOINT_KEY: uid, "source": self.source}
 
-    def _record_incomplete(self, uid: str, reasons: list[str]) -> None:
-        stats = self.crawler.stats
-        incomplete = stats.get_value("units/incomplete") or []
-        stats.set_value("units/incomplete", [*incomplete, uid])
-        self.logger.warning("unit %s is incomplete: %s", uid, "; ".join(reasons[:3]))
-
     def _on_idle(self) -> None:
         """Nothing queued or in flight: send partial batches, re-send lost requests, or give up on stuck units."""
         tracker = self.tracker
@@ -545,19 +587,3 @@ class GraphQLCursorSpider(scrapy.Spider):
             unit["finished"] = True
             self._record_incomplete(uid, [*unit["failed"], f"stuck waiting for {sorted(unit['waiting'])[:5]}"])
 
-    def _progress(self) -> None:
-        stats = self.crawler.stats
-        pages = stats.get_value("graphql/pages", 0)
-        every = self.crawler.settings.getint("PROGRESS_EVERY_PAGES", 50)
-        if every and pages - self._last_progress >= every:
-            self._last_progress = pages
-            finished = {uid for uid, u in self.tracker["units"].items() if u["finished"]} | self.done_units
-            self.logger.info(
-                "progress: %d pages, %d rows read, %d/%d units finished, %d incomplete, %d retries",
-                pages,
-                stats.get_value("graphql/records", 0),
-                len(finished),
-                stats.get_value("units/planned", 0),
-                len(stats.get_value("units/incomplete") or []),
-                stats.get_value("retry/count", 0),
-            )

@@ -29,21 +29,19 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy import signals
-from scrapy.exceptions import CloseSpider, DontCloseSpider
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
-from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from crawlers.middlewares import EXPECT_JSON
-from crawlers.spiders.base import CHECKPOINT_KEY, FATAL, Output, Spec, apply_env_politeness
+from crawlers.spiders.base import CHECKPOINT_KEY, PAGES, RECORDS, Output, Spec, UnitSpider
 from entities.config import source_base_url
 from entities.items import QuarantineItem, RawItem
 
 # Stat names the raw store reads into crawl_runs (pipeline/ingest.py `run_stats`). They were named when
 # GraphQL was the only source; REST pages and failures are counted under the same names so `ashyq crawl`
 # reports every source the same way.
-PAGES, RECORDS, FAILED = "graphql/pages", "graphql/records", "graphql/failed_requests"
+FAILED = "graphql/failed_requests"
 QUARANTINED_RECORDS, QUARANTINED_BODIES = "graphql/quarantined_records", "graphql/quarantined_bodies"
 
 
@@ -67,7 +65,7 @@ def public_site_url(api_base_url: str, real_site: str, override_env: str) -> str
     return real_site.rstrip("/")
 
 
-class RestUnitSpider(scrapy.Spider):
+class RestUnitSpider(UnitSpider):
     """Base for REST sources crawled in checkpointed units; see the module docstring."""
 
     source: ClassVar[str]
@@ -89,22 +87,7 @@ class RestUnitSpider(scrapy.Spider):
         self.done_units: set[str] = set()  # set by the raw store from the database before start()
         self._last_progress = 0
 
-    @classmethod
-    def update_settings(cls, settings: BaseSettings) -> None:
-        super().update_settings(settings)  # custom_settings first: the environment overrides them
-        apply_env_politeness(settings, cls.source)
-
-    @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> RestUnitSpider:
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
-        return spider
-
     # ---------------------------------------------------------------------------- subclass contract
-    def plan_units(self) -> list[str]:
-        """Every unit of this crawl, in the order they should run."""
-        raise NotImplementedError
-
     def begin_unit(self, uid: str) -> Output:
         """The first request(s) of a unit: `yield from self.send(spec)`."""
         raise NotImplementedError
@@ -128,16 +111,6 @@ class RestUnitSpider(scrapy.Spider):
                 reissued={},  # rkey → times re-sent after it went missing
             )
         return tracker
-
-    def unit(self, uid: str) -> dict[str, Any]:
-        return self.tracker["units"][uid]
-
-    def mark_failed(self, uid: str, reason: str) -> None:
-        self.unit(uid)["failed"].append(reason)
-
-    @property
-    def _unit_order(self) -> dict[str, int]:
-        return self.state.setdefault("unit_order", {})
 
     # ---------------------------------------------------------------------------------- requests
     def spec(self, uid: str | None, kind: str, url: str, label: str, **extra: Any) -> Spec:
@@ -213,12 +186,6 @@ class RestUnitSpider(scrapy.Spider):
         if skipped:
             self.logger.info("resuming: %d of %d units were finished by an earlier run", skipped, len(units))
         self.logger.info("%d units to crawl from %s", len(units) - skipped, self.base_url)
-
-    def fatal(self, reason: str, message: str) -> None:
-        """Stop the whole crawl now, with a message the runner shows as its one error line."""
-        self.crawler.stats.set_value("crawl_error", message)
-        self.logger.error(message, extra={FATAL: True})
-        raise CloseSpider(reason)
 
     def parse_response(self, response: Response) -> Output:
         spec: Spec = response.meta["spec"]
@@ -310,12 +277,6 @@ class RestUnitSpider(scrapy.Spider):
                 if self.checkpoint_units:
                     yield {CHECKPOINT_KEY: uid, "source": self.source}
 
-    def _record_incomplete(self, uid: str, reasons: list[str]) -> None:
-        stats = self.crawler.stats
-        incomplete = stats.get_value("units/incomplete") or []
-        stats.set_value("units/incomplete", [*incomplete, uid])
-        self.logger.warning("unit %s is incomplete: %s", uid, "; ".join(reasons[:3]))
-
     def _on_idle(self) -> None:
         """Nothing queued or in flight: re-send lost requests, or give up on units that cannot progress."""
         tracker = self.tracker
@@ -342,21 +303,4 @@ class RestUnitSpider(scrapy.Spider):
             unit = tracker["units"][uid]
             unit["finished"] = True
             self._record_incomplete(uid, [*unit["failed"], f"stuck with {len(unit['pending'])} requests unanswered"])
-
-    def _progress(self) -> None:
-        stats = self.crawler.stats
-        pages = stats.get_value(PAGES, 0)
-        every = self.crawler.settings.getint("PROGRESS_EVERY_PAGES", 50)
-        if every and pages - self._last_progress >= every:
-            self._last_progress = pages
-            finished = {uid for uid, u in self.tracker["units"].items() if u["finished"]} | self.done_units
-            self.logger.info(
-                "progress: %d pages, %d records, %d/%d units finished, %d incomplete, %d retries",
-                pages,
-                stats.get_value(RECORDS, 0),
-                len(finished),
-                stats.get_value("units/planned", 0),
-                len(stats.get_value("units/incomplete") or []),
-                stats.get_value("retry/count", 0),
-            )
 
