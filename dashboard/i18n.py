@@ -1,4 +1,7 @@
-"""UI strings in Russian, Kazakh and English, from `dashboard/locales/<lang>.json`.
+"""UI strings in Russian, Kazakh and English, from `dashboard/locales/<lang>/*.json`.
+
+Each language is a folder of catalogue files, one per area of the app (`core.json`, `entity.json`, …), merged
+into one dictionary; a key defined in two files of one language is an error, so areas cannot shadow each other.
 
 `translate(lang, key)` is pure (tests and non-Streamlit code use it); `t(key)` reads the session's language,
 which the language selector in `app.py` keeps in `st.session_state["lang"]` and the `lang` URL parameter.
@@ -22,11 +25,24 @@ DEFAULT_LANG = "ru"
 LANGUAGE_NAMES: dict[str, str] = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
 
 
+def catalogue_files(lang: str) -> dict[str, dict[str, str]]:
+    """Each catalogue file of one language, by file name."""
+    files: dict[str, dict[str, str]] = {}
+    for path in sorted((LOCALES_DIR / lang).glob("*.json")):
+        with path.open(encoding="utf-8") as fh:
+            files[path.name] = json.load(fh)
+    return files
+
+
 @cache
 def catalogue(lang: str) -> dict[str, str]:
     """All strings of one language (read once per process)."""
-    with (LOCALES_DIR / f"{lang}.json").open(encoding="utf-8") as fh:
-        data: dict[str, str] = json.load(fh)
+    data: dict[str, str] = {}
+    for name, strings in catalogue_files(lang).items():
+        clash = data.keys() & strings.keys()
+        if clash:
+            raise ValueError(f"locales/{lang}/{name} redefines {sorted(clash)}")
+        data.update(strings)
     return data
 
 

@@ -410,6 +410,8 @@ class Engagement(Base):
     contract_root_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     evidence_raw_ids: Mapped[list[Any]] = mapped_column(default=list)
     is_fictional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The instrument row behind a non-contract engagement: memoranda.id, ppp_agreements.id or curated_facts.id.
+    instrument_ref: Mapped[str | None] = mapped_column(String(120), index=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -570,3 +572,68 @@ class Document(Base):
     excerpt: Mapped[str | None] = mapped_column(Text)
     is_fictional: Mapped[bool] = mapped_column(Boolean, default=False)
     raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"), index=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Graph and red flags (issue 5, `pipeline.graph`, `pipeline.flags`)
+
+
+class GraphEdge(Base):
+    """One edge of the relationship graph, materialized by the build so the graph loads in one pass.
+
+    Derived (rewritten by the graph stage). `evidence` holds the references of the rows that show the edge
+    (engagement ids, role ids, memorandum and PPP ids, raw record ids), so every edge traces to its sources.
+    """
+
+    __tablename__ = "graph_edges"
+    __table_args__ = (UniqueConstraint("source_id", "target_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(80), index=True)  # organizations.id or persons.id
+    target_id: Mapped[str] = mapped_column(String(80), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # engagement, role, memorandum_party, ppp_party, branch
+    weight: Mapped[float] = mapped_column(default=1.0)
+    attrs: Mapped[dict[str, Any]] = mapped_column(default=dict)  # count, total_kzt, years, legal_bases, roles
+    evidence: Mapped[list[Any]] = mapped_column(default=list)
+    is_fictional: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Flag(Base):
+    """A red flag raised by one rule on one subject: derived, recomputed by every flags stage.
+
+    `id` is stable across rebuilds (rule code + subject), so adjudications, kept apart, still find their flag.
+    """
+
+    __tablename__ = "flags"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), index=True)
+    severity: Mapped[str] = mapped_column(String(10))  # low, medium, high
+    subject_kind: Mapped[str] = mapped_column(String(20))  # organization, person, engagement, memorandum, pair
+    subject_id: Mapped[str] = mapped_column(String(120), index=True)
+    related_ids: Mapped[list[Any]] = mapped_column(default=list)  # other entities the flag names
+    region_kato: Mapped[str | None] = mapped_column(String(2), index=True)
+    explanation: Mapped[str] = mapped_column(Text)  # plain language, English; the UI renders `params` per language
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)  # inputs: the measured values
+    thresholds: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the thresholds used, from data
+    legal_reference: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[list[Any]] = mapped_column(default=list)  # engagement/memorandum/raw record refs
+    source_urls: Mapped[list[Any]] = mapped_column(default=list)
+    computed_at: Mapped[datetime]
+    is_fictional: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class FlagAdjudication(Base):
+    """A human verdict on a flag (`ashyq flag justified|unjustified ID --note`): input, never rewritten by a build.
+
+    The newest row per `flag_id` is in force; older rows stay as history.
+    """
+
+    __tablename__ = "flag_adjudications"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    flag_id: Mapped[str] = mapped_column(String(120), index=True)
+    state: Mapped[str] = mapped_column(String(15))  # justified, unjustified
+    note: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]

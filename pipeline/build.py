@@ -337,6 +337,12 @@ def run_build(engine: Engine, progress: bool = False, batch_size: int = DEFAULT_
     for table, n in instruments.rows_written.items():
         report.rows_written[table] = report.rows_written.get(table, 0) + n
 
+    # >>> graph stage (pipeline.graph)
+    # <<< graph stage
+
+    # >>> flags stage (pipeline.flags)
+    # <<< flags stage
+
     with engine.connect() as conn:
         for name, model in REPORTED_TABLES:
             report.totals[name] = conn.execute(select(func.count()).select_from(table_of(model))).scalar_one()

@@ -188,6 +188,16 @@ def export_memoranda_cmd(output: Path) -> None:
     click.echo(f"{count} memoranda written to {output}")
 
 
+# >>> export graph (pipeline.graph)
+# <<< export graph
+
+# >>> export ftm, ocds, json (pipeline.export_ftm, pipeline.export_ocds)
+# <<< export ftm, ocds, json
+
+# >>> export flags (pipeline.flags)
+# <<< export flags
+
+
 # ---------------------------------------------------------------------------------- serve and demo
 @main.command()
 @click.option("--port", default=8501, show_default=True)
@@ -284,6 +294,13 @@ def review(limit: int, kind: str | None) -> None:
         click.echo(f"  ashyq judge same|different|unsure {item.left.id} {item.right.id} --note \"…\"")
     if len(items) > limit:
         click.echo(f"… {len(items) - limit} more (--limit)")
+
+
+# >>> graph commands (pipeline.graph)
+# <<< graph commands
+
+# >>> flags commands (pipeline.flags)
+# <<< flags commands
 
 
 if __name__ == "__main__":

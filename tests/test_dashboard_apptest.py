@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import socket
 import urllib.request
@@ -39,7 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from streamlit.testing.v1 import AppTest
 
 from dashboard import queries
-from dashboard.i18n import LANGUAGES, basis_label, catalogue, translate
+from dashboard.i18n import LANGUAGES, basis_label, catalogue, catalogue_files, translate
 from dashboard.queries import EXPORT_COLUMNS, RegisterFilter, fold, fold_text, read_engine
 from dashboard.ui import escape_md, format_int, format_kzt, format_percent, region_name, safe_link
 from entities.config import PROJECT_ROOT
@@ -151,7 +150,8 @@ def _dynamic_keys() -> set[str]:
 def test_every_language_has_every_key() -> None:
     reference = set(catalogue("ru"))
     for lang in LANGUAGES:
-        data = json.loads((DASHBOARD / "locales" / f"{lang}.json").read_text(encoding="utf-8"))
+        data = catalogue(lang)  # merges locales/<lang>/*.json and refuses a key defined twice
+        assert set(catalogue_files(lang)) == set(catalogue_files("ru")), f"{lang}: other catalogue files"
         assert set(data) == reference, (
             f"{lang}: missing {reference - set(data)}, extra {set(data) - reference}"
         )
