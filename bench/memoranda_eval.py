@@ -3,8 +3,8 @@
     .venv/bin/python bench/memoranda_eval.py                      # every set, side by side
     .venv/bin/python bench/memoranda_eval.py --set dev --errors   # list the development set's mistakes
 
-A labelled set is a YAML list (`tests/fixtures/memoranda/<set>_<lang>.yaml`, sets dev, heldout, heldout2 and
-heldout3, described in the README there): each item is a gov.kz-style news item (title, HTML body, created date, language) with gold labels:
+A labelled set is a YAML list (`tests/fixtures/memoranda/<set>_<lang>.yaml`, sets dev, heldout, heldout2,
+heldout3 and heldout4, described in the README there): each item is a gov.kz-style news item (title, HTML body, created date, language) with gold labels:
 `kind` (new | reference | none), `parties` as written in the text, and `signed_on` when the text states it.
 The detector (`pipeline.memoranda.extract`) runs as the pipeline runs it and never sees the labels.
 
@@ -16,6 +16,14 @@ Figures:
   predicted for an item without a memorandum are false positives; parties of a missed memorandum are misses.
 - "complete": gold memoranda found with the right kind and exactly the gold party set.
 - dates: items with a gold `signed_on` whose predicted date equals it.
+Party linking (`--linking`): the demo scenario's memoranda (`crawlers.simulator.other_scenario`, whose ground
+truth names each memorandum's party BINs) are extracted from their Russian and Kazakh releases, and every party
+named in a text is resolved against the scenario's organizations (an in-memory SQLite database holding the
+goszakup participants as the build names them) twice: "before" = BIN, else exact normalized name (the rule of
+session 1); "after" = `pipeline.normalize.instruments.resolve_org` (adds the nominative, the legal-form spelling
+and the resolver's name key among public bodies). A party counts as right when it links to the organization
+whose BIN the truth lists, wrong when it links elsewhere, unlinked otherwise.
+
 Each held-out set was run once before anything was changed because of it; those first runs
 (`tests/fixtures/memoranda/first_runs.txt`) are the honest unseen figures. Measuring a new detector honestly
 means writing a fresh set and running it once; tune on dev only (--set dev --errors).
@@ -195,12 +203,82 @@ def print_report(name: str, reports: dict[str, Report]) -> None:
     )
 
 
+def linking(errors: bool = False) -> None:
+    """Print party-linking figures before/after on the demo scenario's memoranda (module docstring)."""
+    from sqlalchemy import create_engine, select
+
+    from crawlers.simulator.other_scenario import load_other_scenario
+    from entities.models import Base, Organization
+    from pipeline.normalize.common import name_norm
+    from pipeline.normalize.instruments import resolve_org
+    from pipeline.normalize.organizations import legal_form, organization_kind
+    from pipeline.normalize.writer import table_of
+
+    other = load_other_scenario("demo")
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    orgs = table_of(Organization)
+    rows = []
+    for subject in other.scenario.records("Subjects"):
+        if not subject.get("bin"):
+            continue
+        form = legal_form(subject.get("refKopfCode"), subject["nameRu"])
+        rows.append({"id": f"kz-bin-{subject['bin']}", "bin": subject["bin"], "name_ru": subject["nameRu"],
+                     "name_kk": subject.get("nameKz"), "name_norm": name_norm(subject["nameRu"]),
+                     "kind": organization_kind(type_supplier=None, form=form, name=subject["nameRu"]),
+                     "is_fictional": True})
+    tallies = {"before": Counter[str](), "after": Counter[str]()}
+    per_lang: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    with engine.begin() as conn:
+        conn.execute(orgs.insert(), rows)
+
+        def before(name: str, bin_: str | None) -> str | None:
+            if bin_:
+                found = conn.execute(select(orgs.c.id).where(orgs.c.bin == bin_)).scalar_one_or_none()
+                if found:
+                    return str(found)
+            ids = conn.execute(select(orgs.c.id).where(orgs.c.name_norm == name_norm(name)).limit(2)).scalars().all()
+            return str(ids[0]) if len(ids) == 1 else None
+
+        for memo in other.memoranda:
+            truth = {f"kz-bin-{b}" for b in memo.party_bins}
+            for news_id in memo.announced_in:
+                for lang in memo.languages:
+                    found = other.item("news", news_id, lang)
+                    if found is None:
+                        continue
+                    _, payload = found
+                    finding = extract(SourceText(payload["title"], payload["body"], payload["created_date"], lang,
+                                                 "http://127.0.0.1/demo"))
+                    for party in finding.parties if finding else ():
+                        bin_ = party.bin if party.bin_valid else None
+                        for label, got in (("before", before(party.name, bin_)),
+                                           ("after", resolve_org(conn, party.name, bin_, language=lang,
+                                                                 fictional=True)[0])):
+                            verdict = "unlinked" if got is None else "right" if got in truth else "wrong"
+                            if label == "after" and verdict != "right" and errors:
+                                print(verdict, lang, party.name, truth)
+                            tallies[label][verdict] += 1
+                            per_lang[(label, lang)][verdict] += 1
+    print("party linking on the demo memoranda (parties named in the texts; right / wrong / unlinked)")
+    for label, tally in tallies.items():
+        total = sum(tally.values())
+        print(f"  {label:6} all: right {tally['right']}/{total} ({tally['right'] / (total or 1):.3f}), wrong "
+              f"{tally['wrong']}, unlinked {tally['unlinked']}; " + "; ".join(
+                  f"{lang}: right {per_lang[(label, lang)]['right']}/{sum(per_lang[(label, lang)].values())}"
+                  for lang in ("ru", "kk")))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--set", choices=["dev", "heldout", "heldout2", "heldout3", "both", "all"], default="all")
+    ap.add_argument("--set", choices=["dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "both", "all"], default="all")
     ap.add_argument("--errors", action="store_true", help="list the items the detector gets wrong")
+    ap.add_argument("--linking", action="store_true", help="party linking on the demo scenario (see above)")
     args = ap.parse_args()
-    names = {"both": ["dev", "heldout"], "all": ["dev", "heldout", "heldout2", "heldout3"]}.get(
+    if args.linking:
+        linking(args.errors)
+        return
+    names = {"both": ["dev", "heldout"], "all": ["dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5"]}.get(
         args.set, [args.set]
     )
     print(f"target (issue 4): {TARGET}")

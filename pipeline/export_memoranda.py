@@ -48,7 +48,9 @@ def export_memoranda(engine: Engine, path: Path | str) -> int:
             writer = csv.writer(fh)
             writer.writerow(COLUMNS)
             for row in conn.execute(
-                select(m.id, m.signed_on, m.title, m.source_url, m.language).order_by(order)
+                select(m.id, m.signed_on, m.title, m.source_url, m.language)
+                .where(m.instrument != "donation")  # donations share the table, not the export
+                .order_by(order)
             ):
                 names = parties.get(row.id, [])
                 writer.writerow(

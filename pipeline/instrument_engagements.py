@@ -18,15 +18,19 @@ Engagements (one buyer–provider pair may have several, side by side; `legal_ba
   an operator or private side (`operator*`, `private_partner`, `provider`, `company`), else the first party that
   is neither the publisher nor named like a state body (`STATE_BODY`); buyer = the publisher or `buyer_side`
   party, else the first party named like a state body, else the first other party.
-- `donation` (`curated-<fact id>`), never competitive: provider = the donor (`donor`/`provider`/`operator*`
-  role, else the first party), buyer = the recipient (`recipient`/`buyer_side`, else the next party).
+- `donation` (`curated-<fact id>` from a curated fact; `donation-<memoranda id>` from a gov.kz release found by
+  `pipeline.memoranda.extract_donation`), never competitive: provider = the donor (`donor`/`provider`/
+  `operator*` role, else the first party), buyer = the recipient (`recipient`/`buyer_side`/`publisher`, else the
+  next party).
 - `none_found` (`curated-<fact id>`), never competitive: a curated `service_launch` or `service_switch` shows an
   operator (`operator_new`, `operator`, `provider`) at work for a buyer (`buyer_side`), and no contract, PPP
   agreement or memorandum engagement exists for that pair (compared by organization id where both sides resolve,
   else by normalized name), and the fact is not `related` to a curated `ppp_agreement` or `memorandum` fact
   (the curator said what the basis is).
 
-`source_url` is the evidence's URL; `evidence_raw_ids` the raw records it rests on.
+`source_url` is the evidence's URL; `evidence_raw_ids` the raw records it rests on; `instrument_ref` the row
+behind the engagement — `memoranda.id` (memorandum, gov.kz donation), `ppp_agreements.id` (PPP) or
+`curated_facts.id` (curated donation, none_found). Read that column instead of rebuilding engagement ids.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ from pipeline.normalize.common import name_norm
 from pipeline.normalize.instruments import (
     STATE_BODY,
     InstrumentCounts,
+    forget_org_keys,
     normalize_record,
     read_batch,
     resolve_org,
@@ -122,12 +127,14 @@ def normalize_stage(engine: Engine, report: InstrumentReport, batch_size: int = 
             return
         counts = InstrumentCounts()
         with engine.begin() as conn:
+            forget_org_keys(conn)
             for raw in batch:
                 # a savepoint per record: a record the handler or the database refuses is quarantined alone
                 try:
                     with conn.begin_nested():
                         normalize_record(conn, raw, counts)
                 except (DataError, IntegrityError, KeyError, TypeError, ValueError, AttributeError) as exc:
+                    forget_org_keys(conn, created=True)  # the index may name an org the savepoint rolled back
                     log.warning("raw record %s (%s %s): %s", raw.id, raw.source, raw.record_type, exc)
                     _quarantine(
                         conn, raw, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
@@ -143,12 +150,17 @@ def normalize_stage(engine: Engine, report: InstrumentReport, batch_size: int = 
 # ------------------------------------------------------------------------------------------- engagements
 
 
-def _eid(prefix: str, ident: str) -> str:
-    """`<prefix>-<id>`, within the 80 characters of `engagements.id` (a long id keeps a hash of itself)."""
+def engagement_id(prefix: str, ident: str) -> str:
+    """`<prefix>-<id>`, within the 80 characters of `engagements.id` (a long id keeps a hash of itself).
+
+    Other code should not rebuild ids with this: `engagements.instrument_ref` names the instrument row
+    (memoranda.id, ppp_agreements.id or curated_facts.id) behind each engagement."""
     full = f"{prefix}-{ident}"
     if len(full) <= 80:
         return full
     return full[:63] + "-" + hashlib.sha256(full.encode()).hexdigest()[:16]
+
+
 
 
 @dataclass
@@ -158,19 +170,22 @@ class _Side:
     org_id: str | None
 
 
-def _side(conn: Connection, name: str | None, bin_: str | None, org_id: str | None = None) -> _Side:
+def _side(
+    conn: Connection, name: str | None, bin_: str | None, org_id: str | None = None, fictional: bool = False
+) -> _Side:
     if org_id is None and (name or bin_):
-        org_id, _ = resolve_org(conn, name, bin_)
+        org_id, _ = resolve_org(conn, name, bin_, fictional=fictional)
     return _Side(name, bin_, org_id)
 
 
 def _row(
     ident: str, instrument: str, competitive: bool, buyer: _Side, provider: _Side, *, subject: str | None,
     amount: Any, signed_on: Any, region: str | None, source_url: str | None, evidence: Sequence[int],
-    fictional: bool,
+    fictional: bool, ref: str,
 ) -> dict[str, Any]:  # fmt: skip
     return {
         "id": ident,
+        "instrument_ref": ref,
         "instrument": instrument,
         "legal_basis": instrument,
         "competitive": competitive,
@@ -195,11 +210,11 @@ def _row(
 def _ppp_rows(conn: Connection) -> list[dict[str, Any]]:
     return [
         _row(
-            _eid("ppp", p.id), "ppp_agreement", bool(p.competitive),
-            _side(conn, p.state_partner_name, p.state_partner_bin, p.state_partner_id),
-            _side(conn, p.private_partner_name, p.private_partner_bin, p.private_partner_id),
+            engagement_id("ppp", p.id), "ppp_agreement", bool(p.competitive),
+            _side(conn, p.state_partner_name, p.state_partner_bin, p.state_partner_id, p.is_fictional),
+            _side(conn, p.private_partner_name, p.private_partner_bin, p.private_partner_id, p.is_fictional),
             subject=p.project, amount=p.amount_kzt, signed_on=p.signed_on, region=p.region_kato,
-            source_url=p.source_url, evidence=[p.raw_record_id], fictional=p.is_fictional,
+            source_url=p.source_url, evidence=[p.raw_record_id], fictional=p.is_fictional, ref=p.id,
         )
         for p in conn.execute(select(ppp_t)).all()
     ]  # fmt: skip
@@ -218,6 +233,21 @@ def _memo_rows(conn: Connection) -> list[dict[str, Any]]:
                 select(parties_t).where(parties_t.c.memorandum_id == m.id).order_by(parties_t.c.position)
             )
         )
+        if m.instrument == "donation":
+            # a donation found in a press release (pipeline.normalize.instruments): donor → recipient
+            provider = _pick(parties, ("donor",))
+            buyer = _pick(parties, ("recipient", "publisher"))
+            rows.append(
+                _row(
+                    engagement_id("donation", m.id), "donation", False,
+                    _Side(buyer.name, buyer.bin, buyer.organization_id) if buyer else _Side(None, None, None),
+                    _Side(provider.name, provider.bin, provider.organization_id) if provider else _Side(None, None, None),
+                    subject=m.subject or m.title, amount=None, signed_on=m.signed_on, region=m.region_kato,
+                    source_url=m.source_url, evidence=m.evidence_raw_ids or [m.raw_record_id], fictional=m.is_fictional,
+                    ref=m.id,
+                )
+            )  # fmt: skip
+            continue
         provider = _pick(parties, PROVIDER_ROLES) or next(
             (p for p in parties if p.role != "publisher" and not STATE_BODY.search(p.name)), None
         )
@@ -229,11 +259,12 @@ def _memo_rows(conn: Connection) -> list[dict[str, Any]]:
         )
         rows.append(
             _row(
-                _eid("memorandum", m.id), "memorandum", False,
+                engagement_id("memorandum", m.id), "memorandum", False,
                 _Side(buyer.name, buyer.bin, buyer.organization_id) if buyer else _Side(None, None, None),
                 _Side(provider.name, provider.bin, provider.organization_id) if provider else _Side(None, None, None),
                 subject=m.subject or m.title, amount=None, signed_on=m.signed_on, region=m.region_kato,
                 source_url=m.source_url, evidence=m.evidence_raw_ids or [m.raw_record_id], fictional=m.is_fictional,
+                ref=m.id,
             )
         )  # fmt: skip
     return rows
@@ -281,17 +312,18 @@ def _curated_rows(conn: Connection, existing: Sequence[dict[str, Any]]) -> list[
             instrument = "none_found"
         else:
             continue
-        b = _side(conn, buyer.name, buyer.bin) if buyer else _Side(None, None, None)
-        p = _side(conn, provider.name, provider.bin) if provider else _Side(None, None, None)
+        b = _side(conn, buyer.name, buyer.bin, fictional=f.is_fictional) if buyer else _Side(None, None, None)
+        p = _side(conn, provider.name, provider.bin, fictional=f.is_fictional) if provider else _Side(None, None, None)
         if instrument == "none_found":
             bk, pk = _pair_keys(b), _pair_keys(p)
             if any(bk & cb and pk & cp for cb, cp in covered):
                 continue
         rows.append(
             _row(
-                _eid("curated", f.id), instrument, False, b, p, subject=f.summary,
+                engagement_id("curated", f.id), instrument, False, b, p, subject=f.summary,
                 amount=f.amount if f.currency in (None, "KZT") else None, signed_on=f.fact_date,
                 region=f.region_kato, source_url=f.source_url, evidence=[f.raw_record_id], fictional=f.is_fictional,
+                ref=f.id,
             )
         )  # fmt: skip
     return rows
@@ -299,6 +331,7 @@ def _curated_rows(conn: Connection, existing: Sequence[dict[str, Any]]) -> list[
 
 def write_instrument_engagements(conn: Connection) -> tuple[int, int]:
     """Replace every engagement of the instruments above with a fresh derivation; returns (written, removed)."""
+    forget_org_keys(conn)
     rows = _ppp_rows(conn) + _memo_rows(conn)
     rows += _curated_rows(conn, rows)
     keep = {r["id"] for r in rows}

@@ -49,6 +49,7 @@ import csv
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -98,7 +99,7 @@ class Party:
 @dataclass(frozen=True)
 class MemorandumFinding:
     kind: Kind
-    instrument: Literal["memorandum", "cooperation_agreement"]
+    instrument: Literal["memorandum", "cooperation_agreement", "donation"]  # donation: `extract_donation`
     signed_on: date | None
     date_basis: DateBasis  # 'publication': the text states no date; signed_on is the publication date
     date_precision: Precision
@@ -314,7 +315,10 @@ _NEGATED = re.compile(
     r"\bне\s+(?:был[аои]?\s+|стал[аои]?\s+|будет\s+|стали\s+)?(?:подписан\w*|подписал\w*|подписыва\w*|подписат\w*|заключ\w*)|\bотказ\w*\s+от\s+подписани\w*|"
     r"от\s+подписания\b[^.]*\bотказ\w*|\bпока\s+не\s+подписан\w*"
     r"|қол\s+қойылма\w*|қол\s+қойма\w*|қол\s+қойылған\s+жоқ|жасама\w*|жасалма\w*|бас\s+тарт\w*"
-    r"|\b(?:not\s+(?:been\s+)?signed|refused\s+to\s+sign|declined\s+to\s+sign)\b",
+    r"|\b(?:not\s+(?:been\s+)?signed|refused\s+to\s+sign|declined\s+to\s+sign)\b"
+    # hearsay and questions claim nothing: «о якобы подписанном меморандуме», «қол қойылды деген ақпарат»,
+    # a title «Подписан договор о …?»
+    r"|\bякобы\b|\bпо\s+слухам\b|деген\s+(?:ақпарат|хабар|мәлімет|сыбыс)\w*|\ballegedly\b|\?\s*[»\"”]?\s*$",
     _CI,
 )
 # Recap markers: the sentence retells an earlier event.
@@ -327,7 +331,7 @@ _RECAP = re.compile(
 # The memorandum is the basis of something, or its state changes: it exists already.
 _STATE = re.compile(
     r"\bс\s+котор\w+\b[^.]{0,80}?\b(?:заключ|подписан|действу)\w*|"
-    r"\b(?:действу\w+|действует|действующ\w+|расторг\w*|продлен\w*|продлить|продлевать|срок\w*\s+действия|"
+    r"\b(?:действу\w+|действует|действующ\w+|расторг\w*|продлен\w*|продлить|продлевать|продлил\w*|срок\w*\s+действия|"
     r"истекает|реализаци\w+|положени\w+|исполнени\w+|по\s+условиям|участник\w*\s+меморандум\w*|партн[её]р\w*\s+по\s+меморандуму)\b"
     r"|қолданыс\w*|қолданыл\w*|бұзды|бұзылды|ұзартыл\w*|ұзарт\w*|мерзім\w*|орындал\w*|іске\s+асырыл\w*|шарттарына"
     r"|\b(?:in\s+force|expires|extended|terminated)\b",
@@ -833,6 +837,20 @@ def _en_head(tok: _Tok) -> bool:
 _MENTION_WORD = re.compile(r"^(?:меморандум|memorand|соглашени|келісім)")
 
 
+# Patronymics (ru and kk): a capitalised run with one of these is a person («Демо Сергеевич Тестов»).
+_PATRONYMIC = re.compile(r"(?:вич|вна|ична|инична|ұлы|улы|қызы|кызы)$")
+
+
+def _person_starts(toks: list[_Tok], j: int) -> bool:
+    """Whether a full name (two or three capitalised words, one a patronymic) starts at token j."""
+    run = []
+    for t in toks[j : j + 3]:
+        if t.kind != "word" or not t.cap:
+            break
+        run.append(t)
+    return len(run) >= 2 and any(_PATRONYMIC.search(t.low) for t in run[:3])
+
+
 def _extend_ru_right(toks: list[_Tok], i: int, head: str) -> tuple[int, bool]:
     """Right edge (exclusive) of a Russian head-initial name starting its head at i; whether it has a name part."""
     j = i + 1
@@ -883,6 +901,8 @@ def _extend_ru_right(toks: list[_Tok], i: int, head: str) -> tuple[int, bool]:
         if t.cap:
             if _is_short_form(t) or (_ru_head(t) and j > i + 1 and toks[j - 1].low == "и"):
                 break
+            if _person_starts(toks, j):
+                break  # «управления образования … области Демо Сергеевич Тестов»: the head's name, not the body's
             j += 1
             named = True
             continue
@@ -918,6 +938,9 @@ def _extend_ru_right(toks: list[_Tok], i: int, head: str) -> tuple[int, bool]:
             continue
         if low == "по" and j + 1 < n and toks[j + 1].low in _RU_PO_OK:
             j += 2
+            continue
+        if low == "в" and j + 2 < n and toks[j + 1].low == "сфере" and toks[j + 2].kind == "word":
+            j += 2  # «Комитет по обеспечению качества в сфере образования …»
             continue
         if (
             low == "в"
@@ -991,6 +1014,10 @@ _KK_GENITIVE = re.compile(r"(?:ның|нің|дың|дің|тың|тің)$")
 _KK_CAP_CASE_END = re.compile(r"(?:ға|ге|қа|ке|да|де|та|те|нда|нде|мен|пен|бен)$")
 
 
+_KK_ACCUSATIVE = re.compile(r"(?:ны|ні|ды|ді|ты|ті)$")
+_KK_VERBAL_NOUN = re.compile(r"(?:[^аеыіоөұүә\W]у|ау|еу|ту|ю)$")  # ету, қорғау, дамыту, басқару, оқыту
+
+
 def _extend_kk_left(toks: list[_Tok], i: int) -> int:
     """Left edge of a Kazakh head-final name whose head is at i (Атырау облысының білім басқармасы).
 
@@ -1057,8 +1084,15 @@ def _extend_kk_left(toks: list[_Tok], i: int) -> int:
             continue
         if after_place_marker:
             break  # «облысының» without a capitalised place before it
-        if _KK_CASE_END.search(low) and not _KK_GENITIVE.search(low) and not re.search(r"у(?:ды|ді)$", low):
-            break  # «білім беруді дамыту институты»: an accusative verbal noun is inside the name
+        if (
+            _KK_CASE_END.search(low)
+            and not _KK_GENITIVE.search(low)
+            and not re.search(r"у(?:ды|ді)$", low)
+            and not (_KK_ACCUSATIVE.search(low) and any(_KK_VERBAL_NOUN.search(x.low) for x in toks[k:min(k + 3, i)]))
+        ):
+            # «білім беруді дамыту институты», «сапаны қамтамасыз ету департаменті», «халықты әлеуметтік қорғау
+            # министрлігі»: an accusative object of a verbal noun inside the name stays in it
+            break
         k -= 1
         if _KK_PLACE_MARKER.match(low):
             after_place_marker = True
@@ -1158,6 +1192,11 @@ def _kk_candidate(toks: list[_Tok], i: int) -> tuple[int, int] | None:
     return s, e
 
 
+# Event nouns next to a quoted name without a legal form: the name is an event's, not an organization's.
+_EVENT_RU = ("форум", "конкурс", "фестивал", "акци", "проект", "программ", "олимпиад", "слет", "слёт")
+_EVENT_KK = ("форум", "конкурс", "фестивал", "акция", "жоба", "бағдарлама", "олимпиада", "слет")
+
+
 def find_organizations(sentence: str, language: str) -> list[tuple[int, int]]:
     """Character spans of organization names in one sentence (longest, non-overlapping, in order)."""
     toks = _tokens(sentence)
@@ -1191,6 +1230,11 @@ def find_organizations(sentence: str, language: str) -> list[tuple[int, int]]:
                     e, has_form = e + 1, True
             inner = t.text[1:-1].strip()
             inner_low = inner.lower()
+            if not has_form and (
+                any(x.kind == "word" and x.low.startswith(_EVENT_KK) for x in toks[e : e + 2])
+                or (i > 0 and toks[i - 1].low.startswith(_EVENT_RU))
+            ):
+                continue  # «Цифрлық мектеп» (өңірлік) форумы, форум «Цифровая школа»: an event named like a school
             if not has_form:
                 first = inner.split()[0] if inner.split() else ""
                 last = inner.split()[-1] if inner.split() else ""
@@ -1299,6 +1343,68 @@ def find_organizations(sentence: str, language: str) -> list[tuple[int, int]]:
 
 
 # --------------------------------------------------------------------------------------------- keys
+
+# ------------------------------------------------------------------------------------------- nominative
+# Party names are kept as written («между Управлением образования … области», «… білім басқармасымен»); for
+# linking them to organizations they are put back into the nominative by the small rule set in
+# `data/reference/party_nominative.csv`: Russian head words (and the adjective before them) by whole-word
+# replacement, Kazakh case endings cut from the last word. Only the forms listed there are handled: an oblique
+# adjective («Атырауским университетом») stays oblique, and the resolver's name key (which ignores grammatical
+# endings of known concepts) has to match it.
+
+
+@lru_cache(maxsize=1)
+def _nominative_rules() -> tuple[dict[str, str], tuple[tuple[str, str], ...], tuple[re.Pattern[str], ...]]:
+    words: dict[str, str] = {}
+    phrases: list[tuple[str, str]] = []
+    suffixes: list[re.Pattern[str]] = []
+    with (REFERENCE_DIR / "party_nominative.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["kind"] == "word":
+                for form in row["form"].split("|"):
+                    words[form] = row["nominative"]
+            elif row["kind"] == "phrase":
+                phrases.append((row["form"], row["nominative"]))
+            elif row["kind"] == "suffix":
+                suffixes.append(re.compile(row["form"], _CI))
+    return words, tuple(phrases), tuple(suffixes)
+
+
+def _same_case(model: str, word: str) -> str:
+    return word[:1].upper() + word[1:] if model[:1].isupper() else word
+
+
+def _replacer(nominative_form: str) -> Callable[[re.Match[str]], str]:
+    return lambda m: _same_case(m.group(0), nominative_form)
+
+
+def nominative(name: str, language: str | None = None) -> str:
+    """The party name with its head word (ru) or its last word's case ending (kk) back in the nominative."""
+    words, phrases, suffixes = _nominative_rules()
+    out = name
+    if language != "kk":
+        parts = re.split(r"(«[^»]*»|\"[^\"]*\"|“[^”]*”)", out)  # a quoted brand is never declined
+        for k in range(0, len(parts), 2):
+            part = re.sub(
+                r"[^\W\d_]+",
+                lambda m: _same_case(m.group(0), words[m.group(0).lower()]) if m.group(0).lower() in words else m.group(0),
+                parts[k],
+            )
+            for form, nom in phrases:
+                part = re.sub(re.escape(form), _replacer(nom), part, flags=_CI)
+            parts[k] = part
+        out = "".join(parts)
+    if language != "ru":
+        tail = re.search(r"\s*\([^()]{1,40}\)\s*$", out)  # «… басқармасына (демо)»: the ending is before it
+        core, rest = (out[: tail.start()], out[tail.start() :]) if tail else (out, "")
+        head, sep, last = core.rpartition(" ")
+        for rule in suffixes:
+            cut = rule.sub("", last)
+            if cut != last and len(cut) >= 3:
+                out = head + sep + cut + rest
+                break
+    return out
+
 
 _KEY_DROP = {
     "the", "of", "and", "for", "и", "по", "в", "г", "мен", "пен", "бен", "және", "имени", "им", "атындағы",
@@ -1569,6 +1675,140 @@ def extract(item: SourceText) -> MemorandumFinding | None:
         cues=cues,
         publisher_implied=publisher_implied,
     )
+
+
+# ---------------------------------------------------------------------------------------------- donations
+# A gift to a school or an education body: «безвозмездно передало», «в дар», «подарило», «спонсорская помощь»,
+# «сыйға тартты», «сыйлады», «демеушілік». Not an instrument of procurement, but a tie between a company and a
+# buyer that later contracts may follow (issue 4, `donation`). Unverified on real gov.kz text: tuned on the
+# fictional labelled sets only (their donation texts are negatives for the memorandum detector).
+_DONATION = re.compile(
+    r"\bбезвозмездно\s+(?:переда\w*|предостав\w*|установ\w*)|\bпереда\w*\s+(?:[\w«»№-]+\s+){0,8}?безвозмездно\b"
+    r"|\bна\s+безвозмездной\s+основе\b|\bв\s+дар\b|\bподарил\w*|\bспонсорск\w+\s+помощ\w*"
+    r"|\bблаготворительн\w+\s+помощ\w*|\bпожертвова\w*"
+    r"|сыйға\s+тарт\w*|\bсыйла(?:ды|ған|п)\b|демеушілік|қайырымдылық\s+көмек\w*|өтеусіз\s+(?:берді|негізде)"
+    r"|\b(?:donated|donation\s+of|free\s+of\s+charge)\b",
+    _CI,
+)
+# A party named like a state body or a school: the recipient side of a donation.
+_RECIPIENT_NAME = re.compile(
+    r"(?:управлени|отдел\w* образовани|министерств|акимат|департамент|\bГУ\b|\bКГУ\b|\bКММ\b|школ|гимнази|лице|"
+    r"колледж|детск|ясли|басқарма|министрлі|әкімдік|бөлім|мектеп|мектеб|балабақша|колледж)",
+    _CI,
+)
+
+
+def extract_donation(item: SourceText) -> MemorandumFinding | None:
+    """A donation a press release reports (donor, and the recipient when named), or None.
+
+    Call it only for texts without a memorandum (`extract` returned None): a memorandum under which a company
+    hands over equipment is the memorandum's evidence. A planned, refused or questioned gift is no donation.
+    The finding's `instrument` is `donation`; `parties` are (donor, recipient) — the recipient missing when the
+    text names none (then `publisher_implied`: the publishing body, or its school, received it)."""
+    title = plain_title(item.title or "")[:2000]
+    body = html_to_text(item.body_html or "")
+    language: Language = _as_language(item.language) or detect_language(f"{title}\n{body}")
+    published = parse_published(item.published)
+    sentences = [title, *split_sentences(body)] if title else split_sentences(body)
+    for i, sentence in enumerate(sentences[:MAX_MENTIONS]):
+        if not _DONATION.search(sentence) or _PLANNED.search(sentence) or _NEGATED.search(sentence):
+            continue
+        names = [sentence[a:b] for a, b in find_organizations(sentence, language)]
+        # judged outside quotes: «Сынақ Мектеп Онлайн» is a company whatever its brand says
+        donors = [n for n in names if not _RECIPIENT_NAME.search(re.sub(r"«[^»]*»|\"[^\"]*\"", " ", n))]
+        if not donors:
+            continue
+        recipients = [n for n in names if n not in donors]
+        parties = tuple(
+            Party(name=n, key=party_key(n)) for n in [donors[0], *recipients[:1]] if party_key(n)
+        )
+        if not parties:
+            continue
+        signed_on, basis, precision = _signing_date(sentences, [i], "new", published)
+        return MemorandumFinding(
+            kind="new",
+            instrument="donation",
+            signed_on=signed_on,
+            date_basis=basis,
+            date_precision=precision,
+            title=title,
+            parties=parties,
+            subject=None,
+            excerpt=sentence,
+            language=language,
+            source_url=item.url,
+            published_on=published,
+            cues=("donation",),
+            publisher_implied=not recipients,
+        )
+    return None
+
+
+# -------------------------------------------------------------------------------------------- signatories
+@dataclass(frozen=True)
+class Signatory:
+    """A person the text says signed, tied to the organization named next to them."""
+
+    name: str  # as written («Демо Сергеевич Тестов»)
+    title: str | None  # the position words as written («руководитель», «председатель правления», «басшысы»)
+    organization: str  # the organization's name as written next to the person
+    key: str  # party_key(organization): to find the memorandum party it belongs to
+
+
+_FIO = re.compile(
+    r"(?<![\w-])([А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]+(?:-[А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]+)?)"
+    r"\s+([А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]+)\s+([А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]+)(?![\w-])"
+)
+_TITLE_WORDS = re.compile(
+    r"(?:(?:генеральн\w+\s+|исполнительн\w+\s+)?директор\w*|руководител\w*|председател\w*(?:\s+правления)?|"
+    r"заместител\w*(?:\s+\w+)?|аким\w*|министр\w*|ректор\w*|президент\w*|басшы\w*|директор\w*|"
+    r"басқарма\s+төраға\w*|төраға\w*|орынбасар\w*|әкім\w*|министр\w*|ректор\w*|бас\s+директор\w*)",
+    _CI,
+)
+_SIGN_VERB = re.compile(r"подписал\w*|подписан\w*|қол\s+қой\w*|signed", _CI)
+
+
+def find_signatories(text: str, language: str) -> list[Signatory]:
+    """Signatories in the sentences of `text` that report a signing: a full name (three capitalised words, one a
+    patronymic) right after or right before an organization's name, with the position words next to it
+    («руководитель управления образования … области Демо Сергеевич Тестов», «… білім басқармасының басшысы
+    Демо Сергейұлы Тестов», «директор Тестов Тест Тестович ТОО «X»»). A person tied to no named organization
+    («со стороны управления … подписал(а) …») is not returned: the role would have nowhere to point."""
+    out: list[Signatory] = []
+    seen: set[str] = set()
+    for sentence in split_sentences(text):
+        if not _SIGN_VERB.search(sentence):
+            continue
+        orgs = find_organizations(sentence, language)
+        for m in _FIO.finditer(sentence):
+            if not any(_PATRONYMIC.search(w.lower()) for w in m.groups()[1:]):
+                continue
+            start, end = m.span()
+            tied: tuple[int, int] | None = None
+            title: str | None = None
+            for a, b in reversed(orgs):
+                gap = sentence[b:start]
+                if b <= start and re.fullmatch(r"[\s,]*(?:\([^)]{1,20}\))?[\s,]*", gap):
+                    tied = (a, b)
+                    before = re.search(r"(" + _TITLE_WORDS.pattern + r")\s*$", sentence[:a], _CI)
+                    title = before.group(1) if before else None
+                    break
+                if b <= start and (t := re.fullmatch(r"[\s,]*(?:\([^)]{1,20}\))?\s*(" + _TITLE_WORDS.pattern + r")\s*", gap, _CI)):
+                    tied, title = (a, b), t.group(1)
+                    break
+            if tied is None:
+                for a, b in orgs:
+                    if a >= end and re.fullmatch(r"\s*", sentence[end:a]):
+                        tied = (a, b)
+                        before = re.search(r"(" + _TITLE_WORDS.pattern + r")\s*$", sentence[:start], _CI)
+                        title = before.group(1) if before else None
+                        break
+            if tied is None or m.group(0) in seen:
+                continue
+            seen.add(m.group(0))
+            org = sentence[tied[0] : tied[1]]
+            out.append(Signatory(name=m.group(0), title=title, organization=org, key=party_key(org)))
+    return out
 
 
 def _collect_parties(

@@ -34,6 +34,7 @@ from entities.models import (
 from pipeline.build import run_build
 from pipeline.cli import main as cli
 from pipeline.export_memoranda import COLUMNS, export_memoranda
+from pipeline.normalize.writer import table_of
 from pipeline.raw_import import import_ppp_raw, load_curated_raw
 
 PPP_FIXTURE = Path(__file__).parent / "fixtures" / "ppp" / "registry_ru.csv"
@@ -460,3 +461,130 @@ def test_one_signing_told_twice_is_one_memorandum(engine: Engine) -> None:
     before = {m.id: list(m.evidence_raw_ids) for m in all_rows(engine, Memorandum)}
     run_build(engine)
     assert {m.id: list(m.evidence_raw_ids) for m in all_rows(engine, Memorandum)} == before
+
+
+# ------------------------------------------------------------------ session 2: linking, refs, donations, signatories
+DEMO_DEPT_BIN = "111040616524"  # invented, as in the demo scenario's style
+DEMO_DEPT = {"id": f"kz-bin-{DEMO_DEPT_BIN}", "bin": DEMO_DEPT_BIN, "kind": "public_body",
+             "name_ru": 'ГУ "Управление образования Карагандинской области (демо)"',
+             "name_kk": '"Қарағанды облысының білім басқармасы (демо)" ММ',
+             "name_norm": "гу управление образования карагандинской области демо", "is_fictional": True}
+SIGNED_KK = (
+    "<p>Бүгін Қарағанды облысының білім басқармасымен «SabaqLab» ЖШС ынтымақтастық туралы меморандумға қол "
+    "қойды.</p><p>Меморандумға Қарағанды облысының білім басқармасының басшысы Тестова Алия Тестовна және "
+    "«SabaqLab» ЖШС директоры Саба Лаб Тестович қол қойды.</p>"
+)
+DONATION_RU = (
+    "<p>ТОО «SabaqLab» безвозмездно передало управлению образования Карагандинской области 300 лицензий на "
+    "программное обеспечение.</p>"
+)
+
+
+def _orgs(engine: Engine, *rows: dict[str, Any]) -> None:
+    with engine.begin() as conn:
+        for row in rows:
+            conn.execute(table_of(Organization).insert(), row)
+
+
+def test_oblique_and_kazakh_party_names_link_to_the_demo_department_only_for_fictional_texts(engine: Engine) -> None:
+    _orgs(engine, DEMO_DEPT, {"id": f"kz-bin-{SABAQ_BIN}", "bin": SABAQ_BIN, "kind": "company",
+                              "name_ru": 'ТОО "SabaqLab"', "name_norm": "тоо sabaqlab", "is_fictional": True})
+    kk = insert_source(
+        engine, "govkz", "govkz_news", "701:kk",
+        {"id": 701, "created_date": "2026-02-02T06:00:00.000+00:00", "title": "SabaqLab-пен меморандум",
+         "body": SIGNED_KK, "projects": ["karaganda-bilim"]},
+        f"{GOVKZ_API}/news?projects=eq:karaganda-bilim&page=1&size=100",
+        "http://127.0.0.1:8766/memleket/entities/karaganda-bilim/press/news/details/701?lang=kk",
+    )  # fmt: skip
+    # the same words on the real site must not find the demo body (fictional and real keys never meet)
+    insert_source(
+        engine, "govkz", "govkz_news", "702:ru",
+        {"id": 702, "created_date": "2026-02-03T06:00:00.000+00:00", "title": "Меморандум с ТОО «Дарын Тест»",
+         "body": OTHER_SAME_DAY, "projects": ["karaganda-bilim"]},
+        "https://www.gov.kz/api/v1/public/content-manager/news?projects=eq:karaganda-bilim",
+    )  # fmt: skip
+    run_build(engine)
+    by_name = {p.name: p for p in _parties(engine, "govkz-news-701")}
+    dept = by_name["Қарағанды облысының білім басқармасымен"]
+    assert (dept.organization_id, dept.match_rule) == (DEMO_DEPT["id"], "name_key")
+    assert by_name["«SabaqLab» ЖШС"].organization_id == f"kz-bin-{SABAQ_BIN}"
+    assert by_name["«SabaqLab» ЖШС"].match_rule == "legal_form"
+    real = [p for p in _parties(engine, "govkz-news-702") if "Управлением" in p.name]
+    assert real[0].organization_id is None
+    # signatories: persons with role `signatory` on their own party's organization, tied to the record
+    signers = {r.title: r for r in all_rows(engine, Role) if r.role == "signatory"}
+    assert signers["басшысы"].organization_id == DEMO_DEPT["id"]
+    assert signers["директоры"].organization_id == f"kz-bin-{SABAQ_BIN}"
+    assert {r.raw_record_id for r in signers.values()} == {kk}
+    assert one(engine, Person, id=signers["басшысы"].person_id).display_name == "Тестова Алия Тестовна"
+    before = dump_tables(engine)
+    run_build(engine)
+    assert dump_tables(engine)["roles"] == before["roles"]
+
+
+def test_signatory_is_the_person_already_known_at_that_organization(engine: Engine) -> None:
+    _orgs(engine, DEMO_DEPT)
+    insert_source(
+        engine, "govkz", "govkz_curator", "779:ru",
+        {"id": 779, "lastname": "Тестова", "name": "Алия", "middlename": "Тестовна",
+         "position": "Руководитель управления образования"},
+        f"{GOVKZ_API}/curators?projects=karaganda-bilim&size=100",
+    )  # fmt: skip
+    run_build(engine)
+    govkz_news(engine, 703, "2026-02-04T06:00:00.000+00:00", "Меморандум", (
+        "<p>Руководитель управления образования Карагандинской области Тестова Алия Тестовна и директор ТОО "
+        "«Пример Софт» Примеров Пример Примерович подписали меморандум о сотрудничестве.</p>"))
+    run_build(engine)
+    signer = one(engine, Role, role="signatory", organization_id=DEMO_DEPT["id"])
+    assert signer.person_id == "govkz-person-779"  # the curator, not a second person of the same name
+    assert signer.title == "Руководитель"
+
+
+def test_curators_of_a_demo_department_slug_join_its_goszakup_organization(engine: Engine) -> None:
+    _orgs(engine, DEMO_DEPT)
+    insert_source(
+        engine, "govkz", "govkz_curator", "780:ru",
+        {"id": 780, "lastname": "Тестов", "name": "Ерлан", "position": "Заместитель руководителя"},
+        f"{GOVKZ_API}/curators?projects=karaganda-bilim&size=100",
+    )  # fmt: skip
+    run_build(engine)
+    assert one(engine, Role, role="official").organization_id == DEMO_DEPT["id"]
+    assert count(engine, Organization, id="govkz-karaganda-bilim") == 0  # no second organization for one body
+
+
+def test_engagements_name_their_instrument_rows(engine: Engine, tmp_path: Path) -> None:
+    _scenario(engine, tmp_path)
+    run_build(engine)
+    rows = [e for e in all_rows(engine, Engagement) if e.instrument != "procurement_contract"]
+    assert rows
+    tables = {"memorandum": Memorandum, "ppp_agreement": PPPAgreement}
+    for e in rows:
+        assert e.instrument_ref is not None, e.id
+        model = tables.get(e.instrument, CuratedFact)
+        if e.id.startswith("curated-"):
+            model = CuratedFact
+        assert count(engine, model, id=e.instrument_ref) == 1, (e.id, e.instrument_ref)
+    assert {e.instrument_ref for e in rows if e.instrument == "memorandum"} >= {"govkz-news-501"}
+
+
+def test_a_donation_release_is_a_donation_engagement_not_a_memorandum(
+    db_url: str, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _orgs(engine, DEMO_DEPT, {"id": f"kz-bin-{SABAQ_BIN}", "bin": SABAQ_BIN, "kind": "company",
+                              "name_ru": 'ТОО "SabaqLab"', "name_norm": "тоо sabaqlab", "is_fictional": True})
+    govkz_news(engine, 704, "2026-03-02T06:00:00.000+00:00", "Школам переданы лицензии", DONATION_RU)
+    govkz_news(engine, 705, "2026-03-03T06:00:00.000+00:00", "Планы", (
+        "<p>ТОО «Пример Софт» планирует безвозмездно передать школам ноутбуки.</p>"))
+    run_build(engine)
+    gift = one(engine, Memorandum, id="govkz-news-704")
+    assert gift.instrument == "donation"
+    assert count(engine, Memorandum, id="govkz-news-705") == 0  # a planned gift is no donation
+    parties = {p.role: p for p in _parties(engine, "govkz-news-704")}
+    assert parties["donor"].organization_id == f"kz-bin-{SABAQ_BIN}"
+    assert parties["recipient"].organization_id == DEMO_DEPT["id"]
+    engagement = one(engine, Engagement, instrument="donation")
+    assert (engagement.instrument_ref, engagement.provider_id, engagement.buyer_id) == (
+        "govkz-news-704", f"kz-bin-{SABAQ_BIN}", DEMO_DEPT["id"])
+    assert engagement.competitive is False
+    out = tmp_path / "memoranda.csv"
+    assert export_memoranda(engine, out) == 0  # the memoranda export leaves donations out

@@ -16,9 +16,12 @@ from pipeline.memoranda import (
     MAX_INPUT_CHARS,
     SourceText,
     extract,
+    extract_donation,
     find_organizations,
+    find_signatories,
     from_govkz_item,
     html_to_text,
+    nominative,
     party_key,
     split_sentences,
 )
@@ -373,3 +376,84 @@ def test_any_text_gives_a_consistent_finding_or_none(body: str) -> None:
         for party in found.parties:
             assert party.name
             assert party.key == party_key(party.name)
+
+
+# ------------------------------------------------------------------ session 2: nominative, hearsay, donations, signers
+@pytest.mark.parametrize(
+    ("written", "lang", "expected"),
+    [
+        ("Управлением образования Кызылординской области", "ru", "Управление образования Кызылординской области"),
+        ("управления образования области Абай", "ru", "управление образования области Абай"),
+        ("Министерством просвещения Республики Казахстан", "ru", "Министерство просвещения Республики Казахстан"),
+        ("акиматом города Шымкент", "ru", "акимат города Шымкент"),
+        ("Общественным объединением «Учебного центра»", "ru", "Общественное объединение «Учебного центра»"),
+        ("Қызылорда облысының білім басқармасымен", "kk", "Қызылорда облысының білім басқармасы"),
+        ("Маңғыстау облысының білім басқармасына (демо)", "kk", "Маңғыстау облысының білім басқармасы (демо)"),
+        ("«Тараз Софт Групп» ЖШС-мен", "kk", "«Тараз Софт Групп» ЖШС"),
+        ("Атырау облысының білім басқармасы", "kk", "Атырау облысының білім басқармасы"),
+        ("ТОО «Altyn Dala»", "ru", "ТОО «Altyn Dala»"),
+    ],
+)
+def test_party_names_go_back_to_the_nominative_outside_quotes(written: str, lang: str, expected: str) -> None:
+    assert nominative(written, lang) == expected
+
+
+def test_hearsay_and_questions_are_no_signing() -> None:
+    rumour = item("Подписан договор о научно-техническом сотрудничестве?", (
+        "<p>В СМИ появилась информация о якобы подписанном меморандуме с ТОО «Пример». Управление образования "
+        "сообщает, что никаких меморандумов не подписывало.</p>"))
+    assert extract(rumour) is None
+    said = item("Меморандум", "<p>ТОО «Пример» ЖШС-мен меморандумға қол қойылды деген ақпарат тарады.</p>", lang="kk")
+    assert extract(said) is None
+
+
+def test_a_signatory_is_tied_to_the_organization_named_next_to_them() -> None:
+    ru = find_signatories(
+        "Руководитель управления образования Павлодарской области (демо) Тестов Тест Тестович и председатель "
+        "правления АО «Пример Онлайн» Примеров Пример Примерович подписали меморандум.", "ru")
+    assert [(s.name, s.title, s.key) for s in ru] == [
+        ("Тестов Тест Тестович", "Руководитель", party_key("управления образования Павлодарской области")),
+        ("Примеров Пример Примерович", "председатель правления", party_key("АО «Пример Онлайн»")),
+    ]
+    kk = find_signatories(
+        "Меморандумға Павлодар облысының білім басқармасының басшысы Тестов Тест Тестұлы және «Пример Онлайн» АҚ "
+        "басқарма төрағасы Примеров Пример Примерұлы қол қойды.", "kk")
+    assert [(s.title, s.key) for s in kk] == [
+        ("басшысы", party_key("Павлодар облысының білім басқармасының")),
+        ("басқарма төрағасы", party_key("«Пример Онлайн» АҚ")),
+    ]
+    # no organization next to the name, or no signing in the sentence: nobody
+    assert find_signatories("Со стороны управления меморандум подписал Тестов Тест Тестович.", "ru") == []
+    assert find_signatories("Руководитель ТОО «Пример» Тестов Тест Тестович посетил школу.", "ru") == []
+
+
+@pytest.mark.parametrize(
+    ("body", "lang", "donor", "recipient"),
+    [
+        ("<p>ТОО «Пример Софт» безвозмездно передало средней школе № 14 компьютерный класс.</p>", "ru",
+         "ТОО «Пример Софт»", "средней школе № 14"),
+        ("<p>АО «Сынақ Мектеп Онлайн» в дар управлению образования Мангистауской области передало 10 ноутбуков.</p>",
+         "ru", "АО «Сынақ Мектеп Онлайн»", "управлению образования Мангистауской области"),
+        ("<p>«Пример Софт» ЖШС № 3 мектепке 25 компьютер сыйға тартты.</p>", "kk", "«Пример Софт» ЖШС", None),
+    ],
+)
+def test_donations_name_the_donor_and_the_recipient(body: str, lang: str, donor: str, recipient: str | None) -> None:
+    assert extract(item("Подарок", body, lang=lang)) is None  # not a memorandum
+    found = extract_donation(item("Подарок", body, lang=lang))
+    assert found is not None
+    assert found.instrument == "donation"
+    assert [p.name for p in found.parties][:1] == [donor]
+    assert [p.name for p in found.parties][1:] == ([recipient] if recipient else [])
+    assert found.publisher_implied == (recipient is None)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<p>ТОО «Пример Софт» планирует безвозмездно передать школам ноутбуки.</p>",
+        "<p>Школе № 5 безвозмездно переданы учебники.</p>",  # no donor named
+        "<p>Акимат района безвозмездно передал школе автобус.</p>",  # the state giving to itself
+    ],
+)
+def test_planned_or_anonymous_or_state_gifts_are_no_donation(body: str) -> None:
+    assert extract_donation(item("Новости", body)) is None

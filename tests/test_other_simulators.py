@@ -339,3 +339,40 @@ def test_the_content_is_deterministic() -> None:
     first, second = Fresh(load_scenario("demo")), load_other_scenario("demo")
     assert first.memoranda == second.memoranda
     assert list(iter_items(first, "news")) == list(iter_items(second, "news"))
+
+
+def test_demo_donation_comes_before_the_donors_paid_single_source_work(other: OtherScenario) -> None:
+    assert len(other.donations) == 1
+    gift = other.donations[0]
+    assert gift.given_on < gift.first_paid_contract
+    single_source = sorted(
+        row.signed_on for row in other.scenario.truth()
+        if row.legal_basis == "single_source" and row.customer_bin == gift.recipient_bin
+        and row.supplier_biin == gift.donor_bin and row.signed_on is not None
+    )  # fmt: skip
+    assert single_source
+    assert single_source[0] == gift.first_paid_contract
+    for lang in ("ru", "kk"):
+        found = other.item("news", gift.news_id, lang)
+        assert found is not None
+        slug, payload = found
+        assert slug == gift.slug
+        assert payload["created_date"].startswith(gift.given_on.isoformat())
+        assert "меморандум" not in payload["body"].lower()  # a gift, not a memorandum
+
+
+def test_switch_memorandum_names_its_signatories_next_to_their_organizations(other: OtherScenario) -> None:
+    story = other.story
+    assert story is not None
+    switch = next(m for m in other.memoranda if m.story == "switch")
+    department = other.bodies[story.slug]
+    company = next(c for c in other.companies.values() if c.bin == story.new_operator_bin)
+    assert department is not None
+    assert department.head
+    assert company.head
+    for lang in ("ru", "kk"):
+        found = other.item("news", switch.announced_in[0], lang)
+        assert found is not None
+        body = found[1]["body"]
+        assert department.head in body
+        assert company.head in body

@@ -34,6 +34,12 @@ The demo story (region Kyzylorda, KATO 43, slug `kyzylorda-bilim`), consistent w
 * **PPP operator in the same region**: АО «Жоба Білім Технологиялары» holds a 10-year PPP agreement (service
   contract, chosen by tender) with the department for a digital education platform: the akimat's resolution,
   the signing release and a department order evidence it.
+* The switch memorandum's releases name who signed it: the department's head (the goszakup scenario's) and the
+  company's head (председатель правления), each next to their organization.
+* **A gift before paid work**: the demo company with the most single-source contracts with one education
+  department (from the goszakup scenario; today АО «Сынақ Мектеп Онлайн» and the Mangystau department, first
+  contract 2024-01-25) donated 500 software licences to that department 60 days before the first contract —
+  a `donation` release (ru, kk), ground truth in `donations`.
 Elsewhere: a dozen memoranda between other departments (and the ministry) and demo companies, references to
 them, and near misses (a planned memorandum, a count of memoranda signed at a forum) that are not memoranda.
 
@@ -51,7 +57,7 @@ from __future__ import annotations
 import functools
 import random
 import string
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -105,6 +111,18 @@ class NearMiss:
     news_id: int
     slug: str
     why: str  # planned | count | ppp_agreement | procurement
+
+
+@dataclass(frozen=True)
+class DonationFact:
+    """A gift announced in a press release, before the donor's paid single-source contracts with the recipient."""
+
+    news_id: int
+    slug: str
+    given_on: date
+    donor_bin: str
+    recipient_bin: str
+    first_paid_contract: date  # the first single-source contract between the two (goszakup scenario)
 
 
 @dataclass(frozen=True)
@@ -369,6 +387,8 @@ class OtherScenario:
         self._pending_memos: list[dict[str, Any]] = []
         self._pending_ppp: list[dict[str, Any]] = []
         self._pending_near: list[tuple[_Item, str]] = []
+        self.donations: list[DonationFact] = []
+        self._pending_donations: list[tuple[_Item, str, str, date, date]] = []
         self.bodies = self._public_bodies()
         self.companies = {_inner(s["nameRu"]): self._org(s) for s in self._subjects.values() if s.get("supplier")}
         self.story = self._story() if scenario.name == "demo" else None
@@ -488,6 +508,8 @@ class OtherScenario:
         if self.story is not None:
             self._story_items(self.story)
         self._near_miss_items()
+        if self.story is not None:
+            self._donation()
 
     def _fill(self, text: str, region: vocab.Region | None, n: int, m: int) -> str:
         reg_ru = region.genitive_ru if region else "страны"
@@ -623,8 +645,9 @@ class OtherScenario:
     # ------------------------------------------------------------------ memoranda
     def _memo(self, slug: str, body: _Org, company: _Org, day: date, subject: tuple[str, str, str],
               variant: int, langs: tuple[str, ...] = ("ru", "kk"), story: str | None = None,
-              references: tuple[tuple[date, int, dict[str, str]], ...] = ()) -> dict[str, Any]:
-        texts = memorandum_texts(variant, body, company, day, subject)
+              references: tuple[tuple[date, int, dict[str, str]], ...] = (),
+              signatories: bool = False) -> dict[str, Any]:
+        texts = memorandum_texts(variant, body, company, day, subject, signatories)
         item = self._news(slug, day, {lang: texts[lang] for lang in langs})
         refs = []
         for ref_day, ref_variant, extra in references:
@@ -689,7 +712,7 @@ class OtherScenario:
         signed = story.switch_memorandum_on
         self._memo(slug, department, new, signed, SWITCH_SUBJECT, 2, story="switch",
                    references=((_weekday(story.new_operator_first_contract + timedelta(days=3)), 0, {"n": "286"}),
-                               (date(2025, 9, 3), 3, {})))
+                               (date(2025, 9, 3), 3, {})), signatories=True)
         order_day = _weekday(signed + timedelta(days=6))
         self._document(slug, order_day, {
             "ru": order_title_ru(17, order_day, "О переходе организаций образования на информационную систему "
@@ -767,6 +790,40 @@ class OtherScenario:
                        f"арасында {n} меморандумға қол қойылды.</p><p>Форумға 300-ден астам педагог қатысты.</p>")})
             self._pending_near.append((item, "count"))
 
+    def _donation(self) -> None:
+        """One gift before paid work: a company donates software to a department that later buys its support from
+        it by single-source contracts (goszakup). The pair is the department–company pair with the most
+        single-source contracts whose first one leaves 60 days after FIRST_DAY for the gift (ties: the lower
+        BINs), so the release follows the goszakup scenario instead of assuming one of its pairs."""
+        departments = {o.bin: (slug, o) for slug, o in self.bodies.items() if o is not None
+                       and any(r.slug == slug and r.kind == "education_department" for r in self.slugs)}
+        contracts: dict[tuple[str, str], list[date]] = {}
+        for row in self.scenario.truth():
+            if row.legal_basis == "single_source" and row.signed_on is not None and row.customer_bin in departments:
+                contracts.setdefault((row.customer_bin, row.supplier_biin), []).append(row.signed_on)
+        by_bin = {c.bin: c for c in self.companies.values()}
+        pairs = sorted(((-len(days), dept, firm), min(days)) for (dept, firm), days in contracts.items()
+                       if firm in by_bin and min(days) >= FIRST_DAY + timedelta(days=60))
+        if not pairs:
+            return
+        (_, dept_bin, firm_bin), first = pairs[0]
+        slug, body = departments[dept_bin]
+        company = by_bin[firm_bin]
+        day = _weekday(first - timedelta(days=60))
+        region_ru = genitive_ru(body.name_ru)
+        item = _Item("news", slug, datetime.combine(day, time(6, 0), tzinfo=UTC), {
+            "ru": {"title": f"{company.name_ru} передало школам лицензии на программное обеспечение",
+                   "body": f"<p>{company.name_ru} безвозмездно передало {_dative_ru(body.name_ru)} 500 лицензий на "
+                           f"программное обеспечение для кабинетов информатики.</p><p>Лицензии распределены между "
+                           f"школами региона; руководство {region_ru} поблагодарило компанию за помощь.</p>"},
+            "kk": {"title": f"{company.name_kk} мектептерге бағдарламалық қамтамасыз етуге лицензиялар берді",
+                   "body": f"<p>{company.name_kk} {with_dative_kk(body.name_kk)} информатика кабинеттеріне арналған "
+                           f"бағдарламалық қамтамасыз етудің 500 лицензиясын сыйға тартты.</p><p>Лицензиялар өңір "
+                           f"мектептеріне бөлінді.</p>"},
+        })
+        self._items.append(item)
+        self._pending_donations.append((item, dept_bin, firm_bin, day, first))
+
     # ------------------------------------------------------------------ ids, payloads, truth
     def _index(self) -> None:
         for kind, base in (("news", NEWS_BASE), ("documents", DOCUMENT_BASE)):
@@ -804,6 +861,8 @@ class OtherScenario:
                 story=memo["story"]))
         for item, why in self._pending_near:
             self.near_misses.append(NearMiss(item.id, item.slug, why))
+        for item, dept_bin, firm_bin, day, first in self._pending_donations:
+            self.donations.append(DonationFact(item.id, item.slug, day, firm_bin, dept_bin, first))
         for p in self._pending_ppp:
             self.ppp.append(PPPFact(
                 project_ru=p["project_ru"], project_kk=p["project_kk"], state_partner_bin=p["department"].bin,
@@ -904,6 +963,20 @@ def instrumental_ru(name: str) -> str:
     return name
 
 
+def _dative_ru(name: str) -> str:
+    """«Управление образования …» → «управлению образования …» (the only dative the demo needs)."""
+    for nominative, dative in (("Управление ", "управлению "), ("Министерство ", "министерству ")):
+        if name.startswith(nominative):
+            return dative + name[len(nominative):]
+    return name
+
+
+def with_dative_kk(name: str) -> str:
+    """«… білім басқармасы (демо)» → «… білім басқармасына (демо)»: the dative on the head word."""
+    head, marker, tail = name.partition(" (")
+    return f"{head}на{marker}{tail}" if head.endswith(("ы", "і")) else name
+
+
 def genitive_ru(name: str) -> str:
     for nominative, genitive in (("Управление ", "управления "), ("Министерство ", "Министерства ")):
         if name.startswith(nominative):
@@ -925,8 +998,9 @@ def order_title_kk(number: int, day: date, subject: str) -> str:
 
 
 def memorandum_texts(variant: int, body: _Org, company: _Org, day: date,
-                     subject: tuple[str, str, str]) -> dict[str, tuple[str, str]]:
-    """A release announcing the signing, in three wordings per language."""
+                     subject: tuple[str, str, str], signatories: bool = False) -> dict[str, tuple[str, str]]:
+    """A release announcing the signing, in three wordings per language; `signatories` adds a sentence naming
+    who signed, each next to their organization (the body's head and the company's head)."""
     ceo_ru = f"директор {company.head}" if company.head else "директор компании"
     if variant == 0:
         ru = (f"Подписан меморандум о сотрудничестве с {company.name_ru}",
@@ -955,6 +1029,13 @@ def memorandum_texts(variant: int, body: _Org, company: _Org, day: date,
               f"<p>Бүгін, {date_kk(day)}, {body.name_kk} мен {company.name_kk} арасында ынтымақтастық туралы "
               f"меморандумға қол қойылды.</p><p>Меморандум {subject[2]} көздейді.</p><p>Компания педагогтерді "
               f"оқытып, техникалық қолдау көрсетеді.</p>")
+    if signatories and body.head and company.head:
+        chair_ru, chair_kk = ("председатель правления", "басқарма төрағасы") if company.kopf == "АО" else (
+            "директор", "директоры")
+        ru = (ru[0], ru[1] + f"<p>Меморандум подписали руководитель {genitive_ru(body.name_ru)} {body.head} и "
+                             f"{chair_ru} {company.name_ru} {company.head}.</p>")
+        kk = (kk[0], kk[1] + f"<p>Меморандумға {body.name_kk} басшысы {body.head} және {company.name_kk} "
+                             f"{chair_kk} {company.head} қол қойды.</p>")
     return {"ru": ru, "kk": kk}
 
 
@@ -1068,3 +1149,58 @@ def iter_items(other: OtherScenario, kind: str) -> Iterator[tuple[str, str, dict
         if k == kind:
             for row in rows:
                 yield slug, lang, row
+
+
+# ------------------------------------------------------------------------------------------ labelled sets
+class PressReleaseSet(OtherScenario):
+    """gov.kz content made of given press releases only (a labelled evaluation set), served like the scenario.
+
+    Each release is `{"id", "lang", "date" (ISO instant), "title", "body"}`; an empty body makes it a document
+    (a title-only item, as gov.kz documents are). gov.kz serves the Russian and the Kazakh text of one release
+    as ONE item (one id, `Accept-Language` picks the text): releases with the same `item_key` become one item,
+    the first one's date and kind deciding. Items are numbered in the given order from the usual bases, under one
+    `slug`; `id_of(label)` maps a labelled id to the served id. Nothing of the goszakup scenario is generated;
+    stat.gov.kz answers «not found» to every BIN.
+    """
+
+    def __init__(self, releases: list[dict[str, Any]], slug: str = "unseen-press",
+                 item_key: Callable[[dict[str, Any]], str] | None = None) -> None:
+        # Deliberately not calling OtherScenario.__init__: no goszakup scenario stands behind a labelled set.
+        self.rand = random.Random(0)
+        self.slug = slug
+        self._items = []
+        self._subjects, self._by_iin, self.companies = {}, {}, {}
+        self.memoranda, self.near_misses, self.ppp, self.story = [], [], [], None
+        self.donations = []
+        self.labels: dict[str, int] = {}
+        counters = {"news": NEWS_BASE, "documents": DOCUMENT_BASE}
+        grouped: dict[str, _Item] = {}
+        for release in releases:
+            key = item_key(release) if item_key else str(release["id"])
+            item = grouped.get(key)
+            if item is None:
+                kind = "news" if (release.get("body") or "").strip() else "documents"
+                counters[kind] += 1
+                created = datetime.fromisoformat(str(release["date"]).replace("Z", "+00:00")).astimezone(UTC)
+                item = grouped[key] = _Item(kind, slug, created, {}, id=counters[kind])
+                self._items.append(item)
+            lang = str(release["lang"])
+            if item.kind == "news":
+                item.texts[lang] = {"title": release["title"], "body": release.get("body") or ""}
+            else:
+                publisher = {"ru": "Орган (демо)", "kk": "Орган (демо)", "en": "Body (demo)"}[lang]
+                item.texts[lang] = {"title": release["title"], "publisher": publisher, "section": "Документы"}
+            self.labels[str(release["id"])] = item.id
+        self._lists, self._by_id, self._created = {}, {}, {}
+        for item in self._items:
+            for lang in item.texts:
+                payload = self._payload(item, lang)
+                self._lists.setdefault((item.kind, item.slug, lang), []).append(payload)
+                self._by_id[(item.kind, item.id, lang)] = (item.slug, payload)
+            assert item.created is not None
+            self._created[(item.kind, item.id)] = item.created
+        for rows in self._lists.values():
+            rows.sort(key=lambda p: (p["created_date"], p["id"]), reverse=True)
+
+    def id_of(self, label: str) -> int:
+        return self.labels[label]

@@ -14,18 +14,33 @@ Sources and what they become (all rows carry `raw_record_id` and `is_fictional`)
   when the text names fewer than two parties and implies its publisher — the publisher's. It becomes a
   `documents` row (`relation = refers_to`) linked to that memorandum, whose `evidence_raw_ids` grows; when no
   memorandum matches, the document is kept unlinked (a reference never invents a memorandum).
+  The new memorandum's signatories (`pipeline.memoranda.find_signatories`: a full name next to a party's name
+  in a sentence reporting the signing) become persons with role `signatory` (title = the position words, start =
+  the signing day, `raw_record_id` = the announcing record) on that party's organization; the person already
+  known there under the same name (a curator, a goszakup head) is reused.
+- `govkz` news without a memorandum that report a gift (`pipeline.memoranda.extract_donation`: «безвозмездно
+  передало», «в дар», «сыйға тартты» …) become a `memoranda` row with `instrument = 'donation'` (no new table:
+  the row has what a donation needs — date, parties with roles `donor`/`recipient`/`publisher`, excerpt, source
+  — and its documents row links to it). The memoranda export and the reference matching leave donations out.
 - `govkz` curators: a person (`govkz-person-<id>`) with role `official` (title = position) on the publishing
-  body's organization. Slug → organization: the body's `name_ru` from `data/reference/govkz_slugs.csv`, matched
-  exactly on `organizations.name_norm`; when no organization has that name, an organization `govkz-<slug>`
-  (kind `public_body`) is created so the role has somewhere to point. gov.kz publishes no dates for curators:
+  body's organization. Slug → organization: the body's `name_ru` (and `bin`, when the slug list gains one) from
+  `data/reference/govkz_slugs.csv`, through `resolve_org` — so the demo's «Управление образования … (демо)»
+  goszakup buyer is found by the resolver's name key for fictional records; only when nothing matches is an
+  organization `govkz-<slug>` (kind `public_body`) created so the role has somewhere to point. Known limit: if the
+  goszakup organization only arrives in a later build, the `govkz-<slug>` organization made earlier stays. gov.kz publishes no dates for curators:
   start and end dates stay empty.
 - `statgov` company cards: the organization `kz-bin-<BIN>` gets its registration date (the served UTC instant
   read as an Almaty date), KATO, region and OKED; its name only where none is known; the director (`fio`)
   becomes a person with role `director`, replacing the director of an older card. A not-found card changes
   nothing.
 
-Party resolution (memoranda and PPP partners): by BIN when an organization has it, else by exact normalized name
-when exactly one organization has it, else unresolved (the name as written is kept).
+Party resolution (memoranda, donations, PPP partners, curated parties — `resolve_org`), each step only when
+exactly one organization matches: BIN; the exact normalized name as written; the name put back into the
+nominative (`pipeline.memoranda.nominative`, rules in `data/reference/party_nominative.csv`: «Управлением
+образования …» → «Управление образования …», «… басқармасымен» → «… басқармасы»); the quoted name with the
+register's legal form («X» ЖШС → ТОО X); the resolver's name key (`entities.names.normalize_org`: concepts,
+places, numbers) among public bodies, which ignores «(демо)» for fictional records only and never lets a real
+record find a fictional body. Else unresolved (the name as written is kept). `match_rule` says which step.
 
 Records are processed in raw id order; a later version of the same record replaces what the earlier one wrote.
 """
@@ -40,11 +55,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from entities.config import REFERENCE_DIR
 from entities.models import (
@@ -58,7 +73,19 @@ from entities.models import (
     RawRecord,
     Role,
 )
-from pipeline.memoranda import MemorandumFinding, extract, from_govkz_item, party_key
+from entities.names import normalize_org
+from pipeline.memoranda import (
+    MemorandumFinding,
+    SourceText,
+    extract,
+    extract_donation,
+    find_signatories,
+    from_govkz_item,
+    html_to_text,
+    nominative,
+    party_key,
+    plain_title,
+)
 from pipeline.normalize.common import (
     bin_org_id,
     display_name,
@@ -116,25 +143,118 @@ def _slugs() -> dict[str, dict[str, str]]:
 # -------------------------------------------------------------------------------------------- resolution
 
 
-def resolve_org(conn: Connection, name: str | None, bin_: str | None) -> tuple[str | None, str | None]:
-    """(organization id, rule) by BIN, else by a unique exact normalized name; (None, None) when unresolved."""
+_KEY_INDEX = "ashyq_instrument_org_keys"  # conn.info slot: the public-body name-key index of this transaction
+_DEMO_MARK = re.compile(r"\((?:демо|demo)\)", re.IGNORECASE)
+
+
+# Across transactions: engine → (fingerprint of the public bodies, index); revalidated once per transaction.
+_KEY_CACHE: dict[int, tuple[tuple[Any, ...], dict[str, list[str]]]] = {}
+
+
+def forget_org_keys(conn: Connection, *, created: bool = False) -> None:
+    """Drop this transaction's name-key index (call at the start of each transaction); `created` also drops the
+    cross-transaction copy (an organization was just created or may have been rolled back).
+
+    `conn.info` belongs to the pooled DBAPI connection and outlives the transaction, so a stale index from an
+    earlier build (or from before this build's goszakup stage) must never be reused unchecked."""
+    conn.info.pop(_KEY_INDEX, None)
+    if created:
+        _KEY_CACHE.pop(id(conn.engine), None)
+
+
+def org_name_key(name: str, fictional: bool) -> str | None:
+    """The resolver's name key (`entities.names.normalize_org`: concept words, places, numbers) of a name, or
+    None when it names no place, no number and fewer than two words of its own (a bare «управление
+    образования» identifies no one; «Министерство просвещения Республики Казахстан» does).
+
+    The «(демо)» marker of the demo's bodies is ignored for fictional data only, so a fictional release's
+    «Управлением образования Кызылординской области» finds «ГУ "Управление образования Кызылординской области
+    (демо)"» — and a real release never finds a demo body (fictional and real keys are kept apart)."""
+    parsed = normalize_org(_DEMO_MARK.sub(" ", name) if fictional else name)
+    core = parsed.core
+    if fictional:
+        core = " ".join(w for w in core.split() if w != "demo")
+    own_words = [w for w in core.split() if not w.isupper()]  # upper case: the vocabulary's concepts
+    if not core or (not parsed.places and not parsed.numbers and len(own_words) < 2):
+        return None  # «управление образования», «білім басқармасы»: a kind of body, not one body
+    return f"{int(fictional)}|{core}|{','.join(sorted(parsed.places))}|{','.join(sorted(parsed.numbers))}"
+
+
+def _key_index(conn: Connection) -> dict[str, list[str]]:
+    """Name key → public-body organization ids, built in memory only when a name needs it. Public bodies are
+    few (departments, akimats, ministries: thousands nationally, not the million companies); the index is kept
+    across transactions while their count and id range are unchanged (one aggregate per transaction checks
+    that; a renamed body with the same id is the known blind spot until the next process)."""
+    index: dict[str, list[str]] | None = conn.info.get(_KEY_INDEX)
+    if index is not None:
+        return index
+    public = orgs_t.c.kind == "public_body"
+    fingerprint = tuple(
+        conn.execute(select(func.count(), func.min(orgs_t.c.id), func.max(orgs_t.c.id)).where(public)).one()
+    )
+    cached = _KEY_CACHE.get(id(conn.engine))
+    if cached is not None and cached[0] == fingerprint:
+        conn.info[_KEY_INDEX] = cached[1]
+        return cached[1]
+    index = {}
+    rows = conn.execute(
+        select(orgs_t.c.id, orgs_t.c.name_ru, orgs_t.c.name_kk, orgs_t.c.is_fictional).where(public)
+    )
+    for row in rows:
+        for name in {row.name_ru, row.name_kk} - {None}:
+            key = org_name_key(name, bool(row.is_fictional))
+            if key and row.id not in index.setdefault(key, []):
+                index[key].append(row.id)
+    conn.info[_KEY_INDEX] = index
+    _KEY_CACHE[id(conn.engine)] = (fingerprint, index)
+    return index
+
+
+def resolve_org(
+    conn: Connection, name: str | None, bin_: str | None, *, language: str | None = None, fictional: bool = False
+) -> tuple[str | None, str | None]:
+    """(organization id, rule) of a party name, or (None, None). Rules, in order, each only when unique:
+    `bin`; `name_norm` (the name as written, exact normalized); `nominative` (the name put back into the
+    nominative, `pipeline.memoranda.nominative`, exact normalized); `legal_form` (the quoted name with its legal
+    form spelled the register's way: «X» ЖШС → ТОО X); `name_key` (the resolver's name key among public
+    bodies, `org_name_key`)."""
     if bin_:
         found = conn.execute(select(orgs_t.c.id).where(orgs_t.c.bin == bin_).limit(1)).scalar_one_or_none()
         if found:
             return found, "bin"
-    key = name_norm(name)
+    if not name:
+        return None, None
+    nom = nominative(name, language)
+    tried: set[str] = set()
+    for rule, text in (("name_norm", name), ("nominative", nom)):
+        key = name_norm(text)
+        if key and key not in tried:
+            tried.add(key)
+            ids = conn.execute(select(orgs_t.c.id).where(orgs_t.c.name_norm == key).limit(2)).scalars().all()
+            if len(ids) == 1:
+                return ids[0], rule
+    parsed = normalize_org(nom)
+    quoted = re.search(r"[«\"“]([^»\"”]+)[»\"”]", nom)
+    if parsed.legal_form and quoted:
+        keys = {k for k in (name_norm(f"{parsed.legal_form} {quoted.group(1)}"),) if k and k not in tried}
+        if keys:
+            ids = conn.execute(select(orgs_t.c.id).where(orgs_t.c.name_norm.in_(keys)).limit(2)).scalars().all()
+            if len(ids) == 1:
+                return ids[0], "legal_form"
+    key = org_name_key(nom, fictional)
     if key:
-        ids = conn.execute(select(orgs_t.c.id).where(orgs_t.c.name_norm == key).limit(2)).scalars().all()
+        ids = _key_index(conn).get(key, [])
         if len(ids) == 1:
-            return ids[0], "name_norm"
+            return ids[0], "name_key"
     return None, None
 
 
 def _ensure_org(conn: Connection, name: str, bin_: str | None, fictional: bool, raw_id: int) -> str:
     """An organization for a role to point at: the resolved one, else a new one keyed by BIN or by name."""
-    org_id, _ = resolve_org(conn, name, bin_)
+    org_id, _ = resolve_org(conn, name, bin_, fictional=fictional)
     if org_id:
         return org_id
+    forget_org_keys(conn, created=True)
     if bin_:
         org_id = bin_org_id(bin_)
     else:
@@ -222,7 +342,7 @@ def _curated(conn: Connection, raw: Any, counts: InstrumentCounts) -> None:
             for p in fact.get("parties") or []
             if p.get("entity", "organization") != "person"
         ]
-        _write_parties(conn, memo_id, parties, raw.id)
+        _write_parties(conn, memo_id, parties, raw.id, language=fact.get("language"), fictional=fictional)
         upsert(
             conn,
             docs_t,
@@ -308,12 +428,13 @@ def _versions(conn: Connection, raw: Any) -> list[int]:
 
 
 def _write_parties(
-    conn: Connection, memo_id: str, parties: Sequence[tuple[str, str | None, str | None]], raw_id: int
-) -> None:
+    conn: Connection, memo_id: str, parties: Sequence[tuple[str, str | None, str | None]], raw_id: int, *,
+    language: str | None = None, fictional: bool = False,
+) -> None:  # fmt: skip
     conn.execute(delete(parties_t).where(parties_t.c.memorandum_id == memo_id))
     rows = []
     for position, (name, bin_, role) in enumerate(parties):
-        org_id, rule = resolve_org(conn, name, bin_)
+        org_id, rule = resolve_org(conn, name, bin_, language=language, fictional=fictional)
         rows.append({"memorandum_id": memo_id, "position": position, "name": name, "role": role, "bin": bin_,
                      "organization_id": org_id, "match_rule": rule, "raw_record_id": raw_id})  # fmt: skip
     if rows:
@@ -370,9 +491,12 @@ def _publisher_org(
     info = _slugs().get(slug or "")
     if info is None:
         return None
-    org_id, _ = resolve_org(conn, info.get("name_ru"), None)
+    # The body by BIN when the slug list knows it, else by name — exact, or the resolver's name key, which for
+    # fictional data ignores the «(демо)» marker: the demo's departments are goszakup buyers named «… (демо)».
+    org_id, _ = resolve_org(conn, info.get("name_ru"), info.get("bin") or None, fictional=fictional)
     if org_id or not create:
         return org_id
+    forget_org_keys(conn, created=True)
     org_id = f"govkz-{slug}"
     upsert(
         conn,
@@ -386,13 +510,13 @@ def _publisher_org(
 
 
 def _govkz_text(conn: Connection, raw: Any, counts: InstrumentCounts) -> None:
-    item_kind = "news" if raw.record_type == "govkz_news" else "document"
+    item_kind: Literal["news", "document"] = "news" if raw.record_type == "govkz_news" else "document"
     item_id, _, lang = raw.external_id.partition(":")
     slug = _slug_of(raw)
     fictional = is_fictional_url(raw.url)
     source = from_govkz_item(raw.payload, slug=slug or "", language=lang or "ru", item_kind=item_kind)
     source = replace(source, url=raw.human_url or raw.url)
-    finding = extract(source)
+    finding = extract(source) or extract_donation(source)
     if finding is None:
         return
     doc_id = f"govkz-{item_kind}-{raw.external_id.replace(':', '-')}"
@@ -408,6 +532,8 @@ def _govkz_text(conn: Connection, raw: Any, counts: InstrumentCounts) -> None:
         elif exists is None or exists.raw_record_id in _versions(conn, raw):
             _new_memorandum(conn, raw, memo_id, item_kind, slug, finding, fictional)
             counts.add("memoranda")
+            if finding.instrument != "donation":
+                counts.add("roles", _signatories(conn, raw, memo_id, finding, source, fictional))
         relation = "announces"
     else:
         memo_id = _referenced(conn, finding, slug)
@@ -433,15 +559,62 @@ def _govkz_text(conn: Connection, raw: Any, counts: InstrumentCounts) -> None:
 def _finding_parties(
     conn: Connection, finding: MemorandumFinding, slug: str | None, fictional: bool, raw_id: int
 ) -> list[tuple[str, str | None, str | None]]:
+    donation = finding.instrument == "donation"
+    roles = ("donor", "recipient") if donation else (None, None)
     parties: list[tuple[str, str | None, str | None]] = [
-        (p.name, p.bin if p.bin_valid else None, None) for p in finding.parties
+        (p.name, p.bin if p.bin_valid else None, roles[min(k, 1)]) for k, p in enumerate(finding.parties)
     ]
     if finding.publisher_implied and len(parties) < 2:
         info = _slugs().get(slug or "")
         if info is not None:
             _publisher_org(conn, slug, fictional, raw_id, create=False)
-            parties.insert(0, (info["name_ru"], None, "publisher"))
+            if donation:
+                parties.append((info["name_ru"], None, "publisher"))  # the publisher (or its school) received it
+            else:
+                parties.insert(0, (info["name_ru"], None, "publisher"))
     return parties
+
+
+def _signatories(
+    conn: Connection, raw: Any, memo_id: str, finding: MemorandumFinding, source: SourceText, fictional: bool
+) -> int:
+    """Persons the release says signed the memorandum → role `signatory` on their party's organization.
+
+    The person is the one already known at that organization under the same name (a curator, a goszakup head),
+    else a person keyed by name within the organization (`org_person_id`). Older versions' signatories are
+    replaced. A signatory whose organization is not a resolved party is skipped."""
+    conn.execute(
+        delete(roles_t).where(roles_t.c.role == "signatory", roles_t.c.raw_record_id.in_(_versions(conn, raw)))
+    )
+    text = f"{plain_title(source.title or '')}\n{html_to_text(source.body_html or '')}"
+    party_orgs = {
+        party_key(r.name): r.organization_id
+        for r in conn.execute(
+            select(parties_t.c.name, parties_t.c.organization_id).where(parties_t.c.memorandum_id == memo_id)
+        )
+        if r.organization_id
+    }
+    rows = []
+    for person in find_signatories(text, finding.language):
+        org_id = party_orgs.get(person.key)
+        if org_id is None:
+            continue
+        words = person.name.split()
+        variants = {name_norm(person.name), name_norm(" ".join([words[-1], *words[:-1]]))} - {None}
+        known = conn.execute(
+            select(persons_t.c.id)
+            .join(roles_t, roles_t.c.person_id == persons_t.c.id)
+            .where(roles_t.c.organization_id == org_id, persons_t.c.name_norm.in_(variants))
+            .order_by(persons_t.c.id)
+            .limit(1)
+        ).scalar_one_or_none()
+        person_id = known or org_person_id(org_id, name_norm(person.name) or person.name)
+        if known is None:
+            _person(conn, person_id, person.name, fictional)
+        rows.append({"person_id": person_id, "organization_id": org_id, "role": "signatory",
+                     "title": person.title, "start_date": finding.signed_on, "end_date": None,
+                     "raw_record_id": raw.id})  # fmt: skip
+    return upsert(conn, roles_t, rows, ["person_id", "organization_id", "role", "raw_record_id"]) if rows else 0
 
 
 def _new_memorandum(
@@ -459,7 +632,8 @@ def _new_memorandum(
           "region_kato": region, "evidence_raw_ids": [raw.id], "is_fictional": fictional, "raw_record_id": raw.id}],
         ["id"],
     )  # fmt: skip
-    _write_parties(conn, memo_id, _finding_parties(conn, finding, slug, fictional, raw.id), raw.id)
+    _write_parties(conn, memo_id, _finding_parties(conn, finding, slug, fictional, raw.id), raw.id,
+                   language=finding.language, fictional=fictional)
 
 
 # A party that names a state body (ru/kk): the buyer side of a memorandum whose parties carry no roles.
@@ -476,7 +650,8 @@ def _company_keys(conn: Connection, finding: MemorandumFinding) -> list[set[str]
     for p in finding.parties:
         if STATE_BODY.search(p.name):
             continue
-        org_id, _ = resolve_org(conn, p.name, p.bin if p.bin_valid else None)
+        org_id, _ = resolve_org(conn, p.name, p.bin if p.bin_valid else None, language=finding.language,
+                                fictional=is_fictional_url(finding.source_url))
         keys.append({k for k in (org_id, party_key(p.name)) if k})
     return keys
 
@@ -496,7 +671,8 @@ def _same_signing(conn: Connection, finding: MemorandumFinding, slug: str | None
         return None
     candidates = conn.execute(
         select(memo_t.c.id).where(
-            memo_t.c.signed_on == finding.signed_on, memo_t.c.publisher_slug == slug, memo_t.c.id != memo_id
+            memo_t.c.signed_on == finding.signed_on, memo_t.c.publisher_slug == slug, memo_t.c.id != memo_id,
+            memo_t.c.instrument == "donation" if finding.instrument == "donation" else memo_t.c.instrument != "donation",
         ).order_by(memo_t.c.id)
     ).scalars().all()
     for candidate in candidates:
@@ -516,7 +692,8 @@ def _referenced(conn: Connection, finding: MemorandumFinding, slug: str | None) 
     """The existing memorandum a reference speaks of (module docstring), or None."""
     wanted: list[set[str]] = []
     for p in finding.parties:
-        org_id, _ = resolve_org(conn, p.name, p.bin if p.bin_valid else None)
+        org_id, _ = resolve_org(conn, p.name, p.bin if p.bin_valid else None, language=finding.language,
+                                fictional=is_fictional_url(finding.source_url))
         wanted.append({k for k in (org_id, party_key(p.name)) if k})
     if finding.publisher_implied and len(wanted) < 2 and slug:
         wanted.append({f"slug:{slug}"})
@@ -524,7 +701,9 @@ def _referenced(conn: Connection, finding: MemorandumFinding, slug: str | None) 
         return None
     when = finding.published_on or finding.signed_on
     candidates = conn.execute(
-        select(memo_t.c.id, memo_t.c.signed_on, memo_t.c.publisher_slug).order_by(
+        select(memo_t.c.id, memo_t.c.signed_on, memo_t.c.publisher_slug)
+        .where(memo_t.c.instrument != "donation")  # a donation is never the memorandum a text refers to
+        .order_by(
             memo_t.c.signed_on.desc(), memo_t.c.id
         )
     ).all()
