@@ -18,10 +18,16 @@ Stages, per kind (organizations and persons never meet):
    A person's context (a BIN or an organization name as written) is itself resolved as an organization
    mention first, so «ТОО "Кунделик"», «Kundelik LLP» and its BIN are one context.
 5. **Ambiguity.** A node whose strong candidates contradict each other (school №5 without a city, strongly
-   similar to school №5 of Astana and of Almaty) links to none of them: the pairs go to review.
+   similar to school №5 of Astana and of Almaty) links to none of them: the pairs go to review — unless one
+   candidate says more (all three name parts, or for persons the same organization context, which outranks
+   any spelling).
 6. **Clustering.** Union-find over the must-links, then the auto-link pairs by descending score; a merge is
    refused when it would put a conflict in one cluster (two BINs, two legal types, two places, two genders,
    two contexts for persons) or join clusters a `different` judgement separates.
+   Then, for persons, an initials-only mention named for no organization («М.Б. Ильясов»), or a single
+   initial within one («Г. Беляев» of school X), joins the one entity it is compatible with
+   (`person_initials_unique`); with two or more candidates that say who they are (a full given name, an
+   IIN, another organization) it stays apart, in review.
 7. **Review band** (pairs scored between the review and the auto-link thresholds, ambiguous and refused
    pairs), most important first; **stable entity ids** (`kz-bin-<BIN>`; otherwise a hash of the smallest
    member reference, so a re-run on the same input gives the same ids).
@@ -36,7 +42,8 @@ import hashlib
 import multiprocessing
 import time
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -63,7 +70,7 @@ class Record:
     name: str
     bin: str | None = None
     iin: str | None = None
-    iin_hash: str | None = None  # when only the keyed hash of a (valid) IIN is known, as in `mentions`
+    iin_hash: str | None = None  # keyed hash of a valid IIN (persons; an IE organization: its owner's IIN)
     context: str | None = None  # persons: the organization they were named for (BIN or name)
     weight: float = 1.0  # importance in the review queue (e.g. the contract amounts behind the mention)
 
@@ -96,7 +103,8 @@ class Link:
 
     left: str
     right: str
-    rule: str  # id (BIN/IIN), iin, judgement, name, person_full3, person_full2, person_initials_same_context
+    rule: str  # id (BIN), iin, judgement, name, person_full3, person_full2, person_initials_same_context,
+    # person_initials_unique
     score: float
 
 
@@ -323,8 +331,10 @@ class _KindMatcher:
         cfg = self.config
         n_nodes = len(self.node_first)
         key_ids: dict[str, int] = {}
-        node_col: list[int] = []
-        key_col: list[int] = []
+        # Typed arrays, not lists: ~10 keys per node make lists of Python ints cost ~36 bytes an entry
+        # (hundreds of MB at a million mentions) where an int64 array costs 8.
+        node_col = array("q")
+        key_col = array("q")
         for n in range(n_nodes):
             if not self.node_usable[n]:
                 continue
@@ -334,8 +344,8 @@ class _KindMatcher:
         if not key_ids:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty
-        nodes = np.array(node_col, dtype=np.int64)
-        keys = np.array(key_col, dtype=np.int64)
+        nodes = np.frombuffer(node_col, dtype=np.int64).copy()
+        keys = np.frombuffer(key_col, dtype=np.int64).copy()
         del node_col, key_col
         # Ties between equally rare keys are broken by a checksum of the key, so input order does not matter.
         tiebreak = np.fromiter((zlib.crc32(k.encode()) for k in key_ids), dtype=np.int64, count=len(key_ids))
@@ -400,7 +410,8 @@ class _KindMatcher:
             for key in ids:
                 other = first_with.setdefault(key, rec)
                 if other != rec and self.node_of[other] != self.node_of[rec]:
-                    yield self.node_of[other], self.node_of[rec], key.split(":", 1)[0]
+                    kind = key.split(":", 1)[0]
+                    yield self.node_of[other], self.node_of[rec], "iin" if kind == "iinh" else kind
 
     def entity_id_for(self, ids: set[str], anchor_ref: str) -> str:
         raise NotImplementedError
@@ -451,12 +462,19 @@ class _OrgMatcher(_KindMatcher):
             ident = chk.valid
             # An individual entrepreneur trades under the owner's IIN, which goszakup puts in the BIN field.
             as_iin = fld == "iin" or (org.legal_type in {"ie", "farm"} and looks_like_iin(ident))
-            key = f"id:{ident}"
+            # An owner's IIN is keyed by its hash, so that it meets mentions that only carry the hash.
+            key = f"iinh:{iin_hash(ident)}" if as_iin else f"id:{ident}"
             ids.append(key)
             self.id_kind.setdefault(key, "ie_iin" if as_iin else "bin")
             info = bin_info(ident) if not as_iin else None
             if info is not None and info.branch:
                 branch = True
+        if r.iin_hash:
+            # The keyed hash of an individual entrepreneur's IIN (as `mentions.iin_hash` keeps it): an
+            # identifier like a BIN — the same hash links, a different one vetoes.
+            key = f"iinh:{r.iin_hash}"
+            ids.append(key)
+            self.id_kind.setdefault(key, "ie_iin")
         id_set = frozenset(ids)
         if r.name.strip():
             sig = self._sig((id_set, org.legal_type, org.numbers, org.places, branch))
@@ -533,11 +551,10 @@ class _OrgMatcher(_KindMatcher):
 
     def entity_id_for(self, ids: set[str], anchor_ref: str) -> str:
         if ids:
-            key = min(ids)
-            ident = key.split(":", 1)[1]
-            if self.id_kind.get(key) == "ie_iin":
-                return "kz-ip-" + iin_hash(ident)[:16]  # never the IIN itself: it would end up in URLs
-            return "kz-bin-" + ident
+            bins = sorted(k for k in ids if k.startswith("id:"))
+            if bins:
+                return "kz-bin-" + bins[0].split(":", 1)[1]
+            return "kz-ip-" + min(ids).split(":", 1)[1][:16]  # never the IIN itself: it would end up in URLs
         return anchor_entity_id("organization", anchor_ref)
 
 
@@ -635,6 +652,12 @@ class _PersonMatcher(_KindMatcher):
             if m.veto is not None or m.score < cfg.person_review:
                 continue
             rule, auto = person_link_rule(m, self.node_ctx[x], self.node_ctx[y])
+            if rule == "person_initials_same_context" and not (
+                pa.patronymic_initial and pb.patronymic_initial
+            ):
+                # «Г. Беляев» names any of the Беляевs Г. of that organization (brothers share a patronymic, and
+                # this one cannot be told apart): only when it is compatible with one entity (see below).
+                rule, auto = "initials_one_part", False
             yield x, y, m.score, rule, auto
 
     def entity_id_for(self, ids: set[str], anchor_ref: str) -> str:
@@ -649,6 +672,7 @@ def _with_gender(p: PersonName, gender: Literal["m", "f"]) -> PersonName:
 
 # How much of a name two mentions agree on, for settling ambiguity (see `_resolve_kind`).
 _LINK_STRENGTH = {"person_full3": 3, "person_full2": 2, "person_initials_same_context": 1}
+_SAME_CONTEXT_STRENGTH = 10
 
 
 def person_link_rule(m: PersonMatch, ctx_a: str | None, ctx_b: str | None) -> tuple[str, bool]:
@@ -705,7 +729,9 @@ def _entity_ref_matches(kind: Kind, ref: str, id_key: str) -> bool:
     if kind == "organization" and ref.startswith("kz-bin-"):
         return id_key == "id:" + ref.removeprefix("kz-bin-")
     if kind == "organization" and ref.startswith("kz-ip-") and len(ref) > len("kz-ip-"):
-        return iin_hash(id_key.removeprefix("id:")).startswith(ref.removeprefix("kz-ip-"))
+        return id_key.startswith("iinh:") and id_key.removeprefix("iinh:").startswith(
+            ref.removeprefix("kz-ip-")
+        )
     if kind == "person" and ref.startswith("person-iin-") and len(ref) > len("person-iin-"):
         return id_key.removeprefix("iin:").startswith(ref.removeprefix("person-iin-"))
     return False
@@ -797,11 +823,15 @@ def _resolve_kind(
     # unless one candidate says more than the others (for persons: all three name parts agree, against only
     # surname and given name), in which case the weaker contradicting candidates go to review.
     neighbours: dict[int, list[tuple[int, int]]] = {}
+    ctx_of = matcher.node_ctx if isinstance(matcher, _PersonMatcher) else None
     for x, y, _, rule in auto:
         strength = _LINK_STRENGTH.get(rule, 0)
+        if ctx_of is not None and ctx_of[x] is not None and ctx_of[x] == ctx_of[y]:
+            # Named for the same organization says more than any spelling: «Шынар Ыдырысова» of school X is the
+            # «Ыдырысова Шынар Шарипкызы» of school X rather than a namesake named for no organization.
+            strength += _SAME_CONTEXT_STRENGTH
         neighbours.setdefault(x, []).append((y, strength))
         neighbours.setdefault(y, []).append((x, strength))
-    ctx_of = matcher.node_ctx if isinstance(matcher, _PersonMatcher) else None
     contested: set[tuple[int, int]] = set()
     for node, near in neighbours.items():
         if len(near) < 2:
@@ -846,6 +876,8 @@ def _resolve_kind(
         why = merge(x, y, rule, score, check=True)
         if why is not None and why != "judgement":
             review.append((x, y, score, f"conflict:{why}"))
+    if isinstance(matcher, _PersonMatcher):
+        _link_unique_initials(matcher, cl, review, rank, merge)
 
     result.timings[f"{matcher.kind}:clustering"] = time.perf_counter() - started
     # Entity ids and per-mention assignments.
@@ -916,6 +948,55 @@ def _resolve_kind(
             )
         )
     return applied
+
+
+def _link_unique_initials(
+    matcher: _PersonMatcher,
+    cl: _Clusters,
+    review: list[tuple[int, int, float, str]],
+    rank: list[int],
+    merge: Callable[[int, int, str, float, bool], str | None],
+) -> None:
+    """An initials-only mention named for no organization («Ф.А. Новиков»), or one with a single initial in an
+    organization («Г. Беляев» of school X), joins the one entity it is compatible with, when after clustering
+    there is exactly one (every candidate with that surname and those initials was scored: blocking keys the
+    surname). Two or more compatible entities (namesakes, siblings with one initial) leave it alone, in review;
+    so does an IIN on the mention (only the IIN may link it). Runs after all other links, so the entities it
+    chooses among are final."""
+
+    def ids_of(node: int) -> bool:
+        return bool(matcher.sig_values[matcher.node_sig[node]][0])
+
+    cands: dict[int, list[tuple[int, float]]] = {}
+    for x, y, score, reason in review:
+        if reason not in {"initials_without_context", "initials_one_part"}:
+            continue
+        for node, other in ((x, y), (y, x)):
+            p = matcher.node_person[node]
+            if ids_of(node):
+                continue  # an initials mention with an IIN is someone definite: only the IIN links it
+            if p.given is None and (reason == "initials_one_part" or matcher.node_ctx[node] is None):
+                cands.setdefault(node, []).append((other, score))
+    linked: list[tuple[int, int, float]] = []
+    for node in sorted(cands, key=lambda n: rank[n]):
+        own = cl.find(node)
+        # Only candidates that say something about who they are count (a full given name, an IIN or another
+        # organization): another «М. Ильясов» of the same organization, or of none, is the same puzzle.
+        telling = [
+            (o, sc)
+            for o, sc in cands[node]
+            if matcher.node_person[o].given is not None
+            or ids_of(o)
+            or matcher.node_ctx[o] not in (None, matcher.node_ctx[node])
+        ]
+        roots = {cl.find(o) for o, _ in telling} - {own}
+        if len(roots) != 1 or any(cl.find(o) == own for o, _ in telling):
+            continue  # ambiguous, or already with one of its candidates
+        other, score = max(telling, key=lambda c: (c[1], -rank[c[0]]))
+        linked.append((node, other, score))
+    # Decided on the clusters as they stood, so that one initials mention cannot make another's choice.
+    for node, other, score in linked:
+        merge(node, other, "person_initials_unique", score, True)
 
 
 def _ref_ranks(matcher: _KindMatcher) -> list[int]:

@@ -1,6 +1,9 @@
 """The build's resolution stage: every mention → an organization or a person, with the reason for each merge.
 
-`ashyq build` runs it after normalization (`run_resolution`). It reads every mention (all sources), runs
+`ashyq build` runs it after normalization (`run_resolution`). It first brings the mentions the other sources
+imply up to date (`sync_source_mentions`: memorandum parties, PPP state and private partners, curated facts'
+organization and person parties, stat.gov.kz directors named for their company's BIN — goszakup's come from the
+normalizer), then reads every mention, runs
 `entities.resolve.resolve` with every judgement, and writes back what changed:
 
 - `mentions.organization_id` / `person_id`, `match_rule`, `match_score` from the resolver's `Assignment`;
@@ -29,23 +32,36 @@ A rebuild from scratch gives the same ids: they depend only on mention reference
 from __future__ import annotations
 
 import csv
+import hashlib
 import logging
 import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, or_, select, update
 
 from entities.identifiers import mask
 from entities.judgements import load_judgements, mention_ref
-from entities.models import BuildState, EntityLink, Judgement, Mention, Organization, Person, RawRecord, Role
+from entities.models import (
+    BuildState,
+    CuratedFact,
+    EntityLink,
+    Judgement,
+    MemorandumParty,
+    Mention,
+    Organization,
+    Person,
+    PPPAgreement,
+    RawRecord,
+    Role,
+)
 from entities.resolve import Kind, MatchConfig, Record, Resolution, resolve
 from pipeline.normalize.common import display_name, is_fictional_url, name_norm, split_fio
 from pipeline.normalize.writer import Mode, table_of, upsert
@@ -82,6 +98,10 @@ class ResolutionReport:
     persons_removed: int = 0
     judgements_applied: int = 0
     judgements_unapplied: int = 0
+    source_mentions_added: int = (
+        0  # names from memoranda, PPP, curated facts, stat.gov.kz (`sync_source_mentions`)
+    )
+    source_mentions_removed: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -92,7 +112,8 @@ class ResolutionReport:
             f"resolve: {self.mentions} mentions → {self.organizations} organizations, {self.persons} persons; "
             f"{self.links} merge reasons; {self.mentions_changed} mentions and {self.roles_changed} roles "
             f"re-pointed, {self.persons_removed} persons removed; judgements {self.judgements_applied} applied, "
-            f"{self.judgements_unapplied} not applicable; read {t.get('read', 0):.1f}s, "
+            f"{self.judgements_unapplied} not applicable; {self.source_mentions_added} mentions from other "
+            f"sources added, {self.source_mentions_removed} removed; read {t.get('read', 0):.1f}s, "
             f"match {t.get('match', 0):.1f}s, write {t.get('write', 0):.1f}s"
         )
 
@@ -189,21 +210,20 @@ def _read(conn: Connection) -> dict[str, _Row]:
     return rows
 
 
-def _records(rows: dict[str, _Row]) -> list[Record]:
-    out = []
+def _records(rows: dict[str, _Row]) -> Iterator[Record]:
+    """The resolver's input, made one at a time: `resolve` reads its records once, so no second list of
+    every mention is held beside `rows`."""
     for ref, row in rows.items():
         kind: Kind = "person" if row.kind == "person" else "organization"
-        out.append(
-            Record(
-                ref=ref,
-                kind=kind,
-                name=row.name,
-                bin=row.bin,
-                iin_hash=row.iin_hash,
-                context=row.context_bin if row.kind == "person" else None,
-            )
+        yield Record(
+            ref=ref,
+            kind=kind,
+            name=row.name,
+            bin=row.bin,
+            # Persons: the keyed IIN hash; organizations: an individual entrepreneur's (the owner's IIN).
+            iin_hash=row.iin_hash,
+            context=row.context_bin if row.kind == "person" else None,
         )
-    return out
 
 
 def _person_row(entity_id: str, names: Counter[str], hashed: str | None, fictional: bool) -> dict[str, Any]:
@@ -378,6 +398,148 @@ def _write(
     report.persons_removed = len(orphans)
 
 
+# ------------------------------------------------------------------------------ mentions from other sources
+
+# Mention fields this stage derives from the other sources' tables (goszakup mentions come from the normalizer).
+FIELD_MEMORANDUM = "memorandum_party:"  # + memorandum id (or its hash when long) + ":" + position
+FIELD_PPP = "ppp_agreement."  # + state_partner | private_partner
+FIELD_CURATED = "curated_fact.party:"  # + position
+FIELD_STATGOV = "statgov.director"
+_DERIVED_PREFIXES = (FIELD_MEMORANDUM, FIELD_PPP, FIELD_CURATED, FIELD_STATGOV)
+_FIELD_LEN = 80  # mentions.field
+
+
+@dataclass(frozen=True, slots=True)
+class _SourceMention:
+    raw_record_id: int
+    field: str
+    kind: str
+    name: str
+    bin: str | None
+    organization_id: str | None  # what the source table resolved it to (by BIN or exact name), if anything
+    person_id: str | None  # statgov directors: the normalizer's person behind the role
+    context_bin: str | None
+
+    @property
+    def key(self) -> tuple[int, str, str]:
+        return self.raw_record_id, self.field, self.name
+
+
+def _memorandum_field(memorandum_id: str, position: int) -> str:
+    field_ = f"{FIELD_MEMORANDUM}{memorandum_id}:{position}"
+    if len(field_) <= _FIELD_LEN:
+        return field_
+    digest = hashlib.sha1(memorandum_id.encode("utf-8")).hexdigest()[:20]  # noqa: S324 - a key, not security
+    return f"{FIELD_MEMORANDUM}{digest}:{position}"
+
+
+def _bin_or_none(value: object) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text if text.isdigit() and len(text) == 12 else None
+
+
+def _source_mentions(conn: Connection) -> Iterator[_SourceMention]:
+    """Names the other sources wrote, as mentions: memorandum parties, PPP partners, curated facts' parties
+    (organizations and persons; groups and services name nobody), stat.gov.kz directors (named for their company)."""
+    mp = table_of(MemorandumParty).c
+    for raw_id, mid, pos, name, bin_, org in conn.execute(
+        select(mp.raw_record_id, mp.memorandum_id, mp.position, mp.name, mp.bin, mp.organization_id)
+    ):
+        if name and name.strip():
+            yield _SourceMention(raw_id, _memorandum_field(mid, pos), "organization", name, _bin_or_none(bin_),
+                                 org, None, None)  # fmt: skip
+    pa = table_of(PPPAgreement).c
+    query = select(pa.raw_record_id, pa.state_partner_name, pa.state_partner_bin, pa.state_partner_id,
+                   pa.private_partner_name, pa.private_partner_bin, pa.private_partner_id)  # fmt: skip
+    for raw_id, s_name, s_bin, s_org, p_name, p_bin, p_org in conn.execute(query):
+        for side, name, bin_, org in (
+            ("state_partner", s_name, s_bin, s_org),
+            ("private_partner", p_name, p_bin, p_org),
+        ):
+            if name and name.strip():
+                yield _SourceMention(raw_id, FIELD_PPP + side, "organization", name, _bin_or_none(bin_), org,
+                                     None, None)  # fmt: skip
+    cf = table_of(CuratedFact).c
+    for raw_id, parties in conn.execute(select(cf.raw_record_id, cf.parties)):
+        for pos, party in enumerate(parties or []):
+            if not isinstance(party, dict):
+                continue
+            name, entity = party.get("name"), party.get("entity") or "organization"
+            if not isinstance(name, str) or not name.strip() or entity not in ("organization", "person"):
+                continue
+            org = party.get("organization_id") if entity == "organization" else None
+            yield _SourceMention(raw_id, f"{FIELD_CURATED}{pos}", entity, name,
+                                 _bin_or_none(party.get("bin")) if entity == "organization" else None,
+                                 org if isinstance(org, str) else None, None, None)  # fmt: skip
+    # The director's name as the card wrote it (the raw payload), not the person row's display name, which the
+    # resolution itself rewrites from the cluster's most frequent spelling.
+    r, o, raw = roles_t.c, table_of(Organization).c, table_of(RawRecord).c
+    directors = (
+        select(r.raw_record_id, raw.payload, r.person_id, o.bin)
+        .join(table_of(Organization), o.id == r.organization_id)
+        .join(table_of(RawRecord), raw.id == r.raw_record_id)
+        .where(r.role == "director", raw.source == "statgov")
+        .execution_options(yield_per=5_000)
+    )
+    for raw_id, payload, person_id, org_bin in conn.execute(directors):
+        card = payload.get("obj") if isinstance(payload, dict) else None
+        name = card.get("fio") if isinstance(card, dict) else None
+        if isinstance(name, str) and name.strip():
+            yield _SourceMention(raw_id, FIELD_STATGOV, "person", name, None, None, person_id, org_bin)
+
+
+def sync_source_mentions(engine: Engine) -> tuple[int, int]:
+    """Make `mentions` hold exactly the names the other sources' tables hold now (see `_source_mentions`):
+    new ones inserted, vanished ones (a source row replaced by a newer version) deleted, a source's own newer
+    resolution (BIN, organization) carried over. Returns (inserted, deleted). Idempotent: a second call with
+    nothing new changes nothing, so it never triggers a resolution by itself."""
+    m = mentions_t.c
+    inserted = deleted = 0
+    with engine.begin() as conn:
+        wanted: dict[tuple[int, str, str], _SourceMention] = {}
+        for sm in _source_mentions(conn):
+            wanted.setdefault(sm.key, sm)
+        derived = or_(*(m.field.startswith(prefix) for prefix in _DERIVED_PREFIXES))
+        have: dict[tuple[int, str, str], tuple[int, str | None, str | None, str | None, str]] = {}
+        query = select(
+            m.id, m.raw_record_id, m.field, m.name, m.bin, m.organization_id, m.context_bin, m.kind
+        )
+        for mid, raw_id, field_, name, bin_, org, ctx, kind in conn.execute(query.where(derived)):
+            have[(raw_id, field_, name)] = (mid, bin_, org, ctx, kind)
+        gone = [v[0] for k, v in have.items() if k not in wanted or wanted[k].kind != v[4]]
+        for chunk in _chunks(gone):
+            conn.execute(delete(mentions_t).where(m.id.in_(chunk)))
+        deleted = len(gone)
+        fresh: list[dict[str, Any]] = []
+        moved: list[dict[str, Any]] = []
+        for key in sorted(wanted):
+            sm = wanted[key]
+            old = have.get(key)
+            if old is None or old[4] != sm.kind:
+                fresh.append({"raw_record_id": sm.raw_record_id, "field": sm.field, "kind": sm.kind,
+                              "name": sm.name, "bin": sm.bin, "iin_hash": None, "context_bin": sm.context_bin,
+                              "organization_id": sm.organization_id, "person_id": sm.person_id,
+                              "match_rule": None, "match_score": None})  # fmt: skip
+            elif (old[1], old[3]) != (sm.bin, sm.context_bin) or (
+                sm.organization_id is not None and old[2] != sm.organization_id
+            ):
+                # The source now says more (a BIN, an organization): it wins over a name match.
+                moved.append({"mid": old[0], "bin": sm.bin, "ctx": sm.context_bin,
+                              "org": sm.organization_id or old[2]})  # fmt: skip
+        for chunk in _chunks(fresh):
+            conn.execute(mentions_t.insert(), chunk)
+        inserted = len(fresh)
+        if moved:
+            stmt = (
+                update(mentions_t)
+                .where(m.id == bindparam("mid"))
+                .values(bin=bindparam("bin"), context_bin=bindparam("ctx"), organization_id=bindparam("org"))
+            )
+            for chunk in _chunks(moved):
+                conn.execute(stmt, chunk)
+    return inserted, deleted
+
+
 def run_resolution(
     engine: Engine,
     *,
@@ -387,6 +549,7 @@ def run_resolution(
 ) -> ResolutionReport:
     """Resolve every mention if the inputs changed since the last resolution (or `force`); see the module doc."""
     report = ResolutionReport()
+    report.source_mentions_added, report.source_mentions_removed = sync_source_mentions(engine)
     if not force and not needs_resolution(engine):
         return report
     report.ran = True

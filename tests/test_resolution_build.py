@@ -2,12 +2,15 @@
 
 Fixture: one supplier's head written twice («Оспанов Ерлан Маратович», «Оспанов Е.М.» — initials, one company:
 the matcher merges them), and a namesake heading another company (kept apart: a full name alone never links two
-organizations' people). Judgements flip both, through the CLI, and survive a rebuild from scratch.
+organizations' people). Judgements flip both, through the CLI, and survive a rebuild from scratch. And names
+from the other sources (stat.gov.kz director, PPP partner, memorandum party, curated fact party) become mentions
+and resolve against each other.
 """
 
 from __future__ import annotations
 
 import csv
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,20 +32,33 @@ from entities.models import (
     BuildState,
     Contract,
     ContractUnit,
+    CuratedFact,
     Engagement,
     EntityLink,
     Lot,
+    Memorandum,
+    MemorandumParty,
     Mention,
     Organization,
     Person,
+    PPPAgreement,
     Procurement,
     Quarantine,
+    RawRecord,
     Role,
     UnreliableSupplier,
 )
 from pipeline.build import run_build
 from pipeline.cli import main as cli
-from pipeline.resolution import ENTITY_COLUMNS, export_entities, needs_resolution
+from pipeline.resolution import (
+    ENTITY_COLUMNS,
+    FIELD_CURATED,
+    FIELD_PPP,
+    FIELD_STATGOV,
+    export_entities,
+    needs_resolution,
+    run_resolution,
+)
 
 FULL = "Оспанов Ерлан Маратович"
 INITIALS = "Оспанов Е.М."
@@ -245,3 +261,85 @@ def test_a_newer_version_is_resolved_at_the_next_build(engine: Engine) -> None:
     assert names == {INITIALS}
     assert first not in persons
     assert all(p.startswith("person-") for p in persons)
+
+
+# ------------------------------------------------------------------------- mentions from the other sources
+
+_ORG_BIN = "190540972277"  # invented, checksum-valid
+DIRECTOR = "ИЛЬЯСОВ МУХТАР БЕКОВИЧ"  # as the card writes it; the person row shows it in title case
+
+
+def _raw(
+    conn: Any, source: str, record_type: str, external_id: str, payload: dict[str, Any] | None = None
+) -> int:
+    row = {"source": source, "record_type": record_type, "external_id": external_id,
+           "url": f"http://127.0.0.1:9/{source}/{external_id}", "human_url": None,
+           "fetched_at": datetime(2026, 1, 1, tzinfo=UTC), "sha256": external_id.rjust(64, "0"), "payload": payload or {}}  # fmt: skip
+    return int(
+        conn.execute(RawRecord.__table__.insert().returning(RawRecord.__table__.c.id), row).scalar_one()
+    )  # type: ignore[attr-defined]
+
+
+def _other_sources(engine: Engine) -> dict[str, int]:
+    """One organization (by BIN) and its director from stat.gov.kz; a PPP agreement naming it with the BIN; a
+    memorandum naming it in Kazakh without one; a curated fact naming the director by initials only."""
+    org_id = f"kz-bin-{_ORG_BIN}"
+    with engine.begin() as conn:
+        card = {"success": True, "obj": {"bin": _ORG_BIN, "fio": DIRECTOR}}
+        raws = {k: _raw(conn, src, rt, k, card if src == "statgov" else None) for k, src, rt in (
+            ("statgov", "statgov", "statgov_company"), ("ppp", "ppp_import", "ppp_agreement"),
+            ("memo", "govkz", "govkz_news"), ("fact", "curated", "curated_fact"))}  # fmt: skip
+        conn.execute(Organization.__table__.insert(), [{"id": org_id, "bin": _ORG_BIN, "name_ru": "ТОО «Күнделік»",  # type: ignore[attr-defined]
+                                                         "raw_record_id": raws["statgov"]}])  # fmt: skip
+        conn.execute(Person.__table__.insert(), [{"id": "statgov-director-1", "display_name": "Ильясов Мухтар Бекович",  # type: ignore[attr-defined]
+                                                  "is_fictional": True}])  # fmt: skip
+        conn.execute(Role.__table__.insert(), [{"person_id": "statgov-director-1", "organization_id": org_id,  # type: ignore[attr-defined]
+                                                "role": "director", "raw_record_id": raws["statgov"]}])  # fmt: skip
+        conn.execute(PPPAgreement.__table__.insert(), [{"id": "ppp-import-1", "origin": "registry_import",  # type: ignore[attr-defined]
+            "project": "Мектеп", "private_partner_name": "ТОО \"Кунделик\"", "private_partner_bin": _ORG_BIN,
+            "private_partner_id": org_id, "state_partner_name": "ГУ «Управление образования города Астаны»",
+            "raw_record_id": raws["ppp"]}])  # fmt: skip
+        conn.execute(Memorandum.__table__.insert(), [{"id": "govkz-news-1", "origin": "govkz_news",  # type: ignore[attr-defined]
+                                                      "instrument": "memorandum", "raw_record_id": raws["memo"]}])  # fmt: skip
+        conn.execute(MemorandumParty.__table__.insert(), [{"memorandum_id": "govkz-news-1", "position": 0,  # type: ignore[attr-defined]
+                                                           "name": "«Күнделік» ЖШС", "raw_record_id": raws["memo"]}])  # fmt: skip
+        conn.execute(CuratedFact.__table__.insert(), [{"id": "fact-1", "kind": "memorandum", "date_precision": "day",  # type: ignore[attr-defined]
+            "date_basis": "signed", "summary": "…", "source_url": "http://127.0.0.1:9/x", "retrieved_on": date(2026, 1, 1),
+            "language": "ru", "raw_record_id": raws["fact"],
+            "parties": [{"name": "М.Б. Ильясов", "role": "signatory", "entity": "person"},
+                        {"name": "Russian investors", "role": "party", "entity": "group"}]}])  # fmt: skip
+    return raws
+
+
+def test_mentions_from_every_source_resolve_like_goszakup_ones(engine: Engine) -> None:
+    raws = _other_sources(engine)
+    report = run_resolution(engine)
+    assert report.ran
+    assert report.source_mentions_added == 5  # the group names nobody
+    with engine.connect() as conn:
+        rows = {(r.field, r.name): r for r in conn.execute(select(Mention.__table__))}  # type: ignore[attr-defined]
+        roles = conn.execute(select(Role.person_id, Role.organization_id)).all()
+    org_id = f"kz-bin-{_ORG_BIN}"
+    memo = rows[("memorandum_party:govkz-news-1:0", "«Күнделік» ЖШС")]
+    assert memo.organization_id == org_id  # no BIN in the memorandum: the name met the PPP partner's
+    assert rows[(FIELD_PPP + "private_partner", 'ТОО "Кунделик"')].organization_id == org_id
+    director = rows[(FIELD_STATGOV, DIRECTOR)]
+    signatory = rows[(FIELD_CURATED + "0", "М.Б. Ильясов")]
+    assert director.context_bin == _ORG_BIN
+    assert director.person_id == signatory.person_id  # initials named for nobody, one compatible person
+    assert signatory.match_rule == "person_initials_unique"
+    assert roles == [(director.person_id, org_id)]  # the stat.gov.kz role follows its person
+    assert director.raw_record_id == raws["statgov"]
+
+    again = run_resolution(engine)
+    assert not again.ran
+    assert (again.source_mentions_added, again.source_mentions_removed) == (0, 0)
+
+    with engine.begin() as conn:  # the memorandum's newer version no longer names the party
+        conn.execute(delete(MemorandumParty.__table__))  # type: ignore[attr-defined]
+    gone = run_resolution(engine)
+    assert gone.ran
+    assert gone.source_mentions_removed == 1
+    with engine.connect() as conn:
+        fields = set(conn.execute(select(Mention.field)).scalars())
+    assert not any(f.startswith("memorandum_party:") for f in fields)

@@ -123,6 +123,65 @@ def test_persons_initials_only_within_one_context() -> None:
     assert {p.reason for p in res.review} >= {"different_context", "initials_without_context"}
 
 
+def test_initials_without_context_join_the_one_compatible_person_only() -> None:
+    alone = resolve([person("full", "Ильясов Мухтар Бекович", BIN_A), person("nowhere", "М.Б. Ильясов")])
+    assert same(alone, "full", "nowhere")
+    assert alone.assignments["nowhere"].rule == "person_initials_unique"
+    # A second compatible Ильясов М. (another organization): the mention could be either, so it stays apart.
+    two = resolve(
+        [
+            person("full", "Ильясов Мухтар Бекович", BIN_A),
+            person("other", "Ильясов Марат Бекович", BIN_B),
+            person("nowhere", "М.Б. Ильясов"),
+        ]
+    )
+    assert apart(two, "full", "other", "nowhere")
+    assert any(p.reason == "initials_without_context" for p in two.review)
+
+
+def test_one_initial_in_an_organization_with_two_candidates_stays_apart() -> None:
+    # Brothers share a surname, a patronymic and here a first letter: «Г. Беляев» could be either.
+    res = resolve(
+        [
+            person("georgy", "Беляев Георгий Геннадиевич", BIN_A),
+            person("gleb", "Беляев Глеб Геннадиевич", BIN_A),
+            person("g", "Г. Беляев", BIN_A),
+        ]
+    )
+    assert apart(res, "georgy", "gleb", "g")
+    single = resolve([person("georgy", "Беляев Георгий Геннадиевич", BIN_A), person("g", "Г. Беляев", BIN_A)])
+    assert same(single, "georgy", "g")
+
+
+def test_a_partial_name_prefers_the_candidate_of_its_own_organization() -> None:
+    res = resolve(
+        [
+            person("here_full", "Ыдырысова Шынар Шарипкызы", BIN_A),
+            person("here", "Шынар Ыдырысова", BIN_A),
+            person("namesake", "Ыдырысова Шынар Ерлановна"),  # another father, named for no organization
+        ]
+    )
+    assert same(res, "here_full", "here")
+    assert apart(res, "here", "namesake")
+
+
+def test_organization_iin_hash_links_and_vetoes() -> None:
+    hashed, other = iin_hash(IIN_M), iin_hash(IIN_M2)
+    res = resolve(
+        [
+            Record("a", "organization", "ИП Ильясов", iin_hash=hashed),
+            Record("b", "organization", "ИП «Ильясов М.Б.»", iin_hash=hashed),
+            Record("c", "organization", "ИП Ильясов", iin_hash=other),  # the same trading name, another owner
+            Record("d", "organization", "ИП Ильясов", bin=IIN_M),  # the IIN itself in the BIN field
+        ]
+    )
+    assert same(res, "a", "b", "d")
+    assert apart(res, "a", "c")
+    assert res.entity_of("a") == "kz-ip-" + hashed[:16]
+    assert res.entity_of("c") == "kz-ip-" + other[:16]
+    assert res.assignments["b"].rule in {"iin", "normalized_name"}
+
+
 def test_persons_full_names_do_not_cross_organizations_but_iins_do() -> None:
     res = resolve(
         [
@@ -273,21 +332,28 @@ def _pairwise(truth: dict[str, str], predicted: dict[str, str]) -> tuple[float, 
     )
 
 
-@pytest.mark.parametrize("name", ["core.csv", "dev.csv", "heldout.csv"])
+@pytest.mark.parametrize("name", ["core.csv", "dev.csv", "heldout.csv", "persons_heldout.csv"])
 def test_labelled_sets_meet_the_targets(name: str) -> None:
     records, truth = _labelled(name)
     res = resolve(records)
     for kind in ("organization", "person"):
         refs = [r.ref for r in records if r.kind == kind]
         p, r = _pairwise({x: truth[x] for x in refs}, {x: res.entity_of(x) for x in refs})
+        if not refs:
+            continue  # persons_heldout.csv has persons only
         if kind == "organization":
             assert 2 * p * r / (p + r) >= 0.97, (name, kind, p, r)
         else:
-            assert p >= 0.99, (name, kind, p, r)
+            assert p >= PERSON_PRECISION_FLOOR.get(name, 0.99), (name, kind, p, r)
             assert r >= PERSON_RECALL_FLOOR[name], (name, kind, p, r)
 
 
-# Person recall: the target is 0.90. The held-out set is below it (see README, «Entity resolution»): most of
+# Person recall: the target is 0.90. The held-out sets are below it (see README, «Entity resolution»): most of
 # the missed pairs are people named in two organizations or with no context, which the matcher leaves to
 # review on purpose. The floors guard against regressions.
-PERSON_RECALL_FLOOR = {"core.csv": 1.0, "dev.csv": 0.89, "heldout.csv": 0.80}
+PERSON_RECALL_FLOOR = {"core.csv": 1.0, "dev.csv": 0.90, "heldout.csv": 0.82, "persons_heldout.csv": 0.79}
+# persons_heldout.csv (bench/er_persons_dataset.py, written after the tuning) misses the 0.99 precision target:
+# its wrong merges are namesakes, siblings and a father and son that no name, context or initial tells apart
+# (e.g. a brother named only as «Г. Беляев» in the one organization where only his brother's full name appears).
+# A regression guard at its measured level, not the target.
+PERSON_PRECISION_FLOOR = {"persons_heldout.csv": 0.975}
