@@ -36,6 +36,9 @@ Deliberate edge cases, all reflected in the ground truth (`Scenario.truth_rows`)
 * deleted duplicate main contracts (`deleted: 1`, their own root, status 330) — not engagements;
 * one main contract whose `signDate` is the garbage text "31.13.2024" — expected to be quarantined (the
   simulator's date index keeps the day the text stands for, so date-window crawls still deliver it).
+* red-flag cases (`Scenario._red_flag_cases`, for `pipeline.flags`): a company registered shortly before its first
+  award, two bidders with one head on one lot, and a department's direct award to the company its former head
+  leads.
 
 Ground truth: for each root with a non-deleted main contract, the main contract's signDate, the effective
 trade method (faktTradeMethodsId, else the announcement's refTradeMethodsId), customer BIN, supplier BIN/IIN,
@@ -53,7 +56,7 @@ import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -463,6 +466,7 @@ class Scenario:
         self._legal = _legal_basis_table()
         self._method_symbol = _method_symbols()
         self._generate(rng, n_rows)
+        self._red_flag_cases(random.Random(seed + 5))
         self._org_pos = {o.pid: i for i, o in enumerate(self._orgs)}
         self._subject_dicts = [self._subject(o) for o in self._orgs]
         self._rnu_dicts = self._make_rnu(r)
@@ -848,6 +852,61 @@ class Scenario:
         self.app = {"id": a_id, "buy": a_buy, "supplier": a_supplier, "first": app_first, "count": a_count,
                     "date": a_date}
         self.bid = {"id": al_id, "lot": bl, "status": bst, "amount": bam}
+
+    def _red_flag_cases(self, r: random.Random) -> None:
+        """Cases the red-flag rules (`pipeline.flags`) must find, made after generation.
+
+        Applied to the generated arrays without drawing from the generator's random streams, so every other
+        record, the ground truth's other rows and the gov.kz demo story stay exactly as they were:
+        * a hardware reseller registered about two months before its first award (ТОО «Қиял Дисплей»: its
+          registration date and the BIN, whose first digits are the registration year and month, move);
+        * the two losing bidders that share a head bid on the same lot (the second one's application is added);
+        * the head who left the first regional education department for the leading e-journal operator: that
+          department later awards the operator a direct contract (one of its direct deals changes supplier).
+        """
+        orgs = self._orgs
+        companies = [i for i, o in enumerate(orgs) if o.kind == COMPANY]
+        d, main_sign = self.d, self.c["sign"][: self.n_deals]  # main contract rows come first, in deal order
+        # 1. Registered shortly before the first award.
+        young = next((i for i in companies if orgs[i].name_ru.endswith('"Қиял Дисплей"')), None)
+        own = np.flatnonzero(d["supplier"] == young) if young is not None else np.zeros(0, dtype=np.int64)
+        if young is not None and own.size:
+            org = orgs[young]
+            first = datetime.fromtimestamp(int(main_sign[own].min()), UTC)
+            registered = (first - timedelta(days=58)).replace(hour=10, minute=15, second=0)
+            org.regdate = registered
+            org.bin = _bin(r, {o.bin[:11] for o in orgs if o.bin}, registered)
+            if org.prev_head >= 0 and org.head_change_ts <= wall_ts(registered):
+                org.prev_head, org.head_change_ts = -1, 0
+        # 2. Bidders with one head on one lot.
+        losers = [i for i in companies if orgs[i].role == "loser" and orgs[i].kopf != "ИП"]
+        if len(losers) >= 2 and orgs[losers[0]].head == orgs[losers[1]].head:
+            a, bid = self.app, self.bid
+            apps = np.flatnonzero(a["supplier"] == losers[0])
+            if apps.size:
+                app = int(apps[0])
+                k = int(a["first"][app])
+                self.app = {
+                    "id": np.append(a["id"], int(a["id"].max()) + 11), "buy": np.append(a["buy"], a["buy"][app]),
+                    "supplier": np.append(a["supplier"], losers[1]), "first": np.append(a["first"], len(bid["id"])),
+                    "count": np.append(a["count"], 1), "date": np.append(a["date"], a["date"][app] + HOUR)}
+                self.bid = {
+                    "id": np.append(bid["id"], int(bid["id"].max()) + 7), "lot": np.append(bid["lot"], bid["lot"][k]),
+                    "status": np.append(bid["status"], APP_ADMITTED),
+                    "amount": np.append(bid["amount"], round(int(bid["amount"][k]) * 1.04))}
+        # 3. A department awards a direct contract to the company its former head now leads.
+        department = next(i for i, o in enumerate(orgs) if o.kind == REGION_DEPT)
+        operator = orgs[companies[0]]
+        # a direct deal (no announcement, no bids: nothing else refers to its supplier) becomes a single-source
+        # e-journal contract (method 23) with the operator
+        deals = np.flatnonzero((d["buyer"] == department) & np.isin(d["method"], list(DIRECT_METHODS))
+                               & (main_sign > operator.head_change_ts))
+        if deals.size and operator.category == vocab.EJOURNAL:
+            deal = int(deals[0])
+            d["method"][deal] = 23
+            d["supplier"][deal] = companies[0]
+            d["item"][deal] = next(i for i, it in enumerate(vocab.ITEMS) if it.category == vocab.EJOURNAL)
+            d["qty"][deal] = 12
 
     def _ejournal_schedule(self, rng: np.random.Generator,
                            operators: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
