@@ -22,10 +22,12 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import (
+    BigInteger,
     Engine,
     Select,
     Text,
     and_,
+    cast,
     event,
     exists,
     extract,
@@ -36,6 +38,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -45,17 +48,23 @@ from entities.db import make_engine
 from entities.models import (
     Document,
     Engagement,
+    EngagementTotal,
     Memorandum,
     MemorandumParty,
     Organization,
+    OrganizationSearch,
+    PartyTotal,
     PPPAgreement,
     RawRecord,
+    SourceTotal,
 )
+from pipeline.aggregates import FOLD_FROM as _FOLD_FROM
+from pipeline.aggregates import FOLD_TO as _FOLD_TO
+from pipeline.aggregates import fold_text
 from pipeline.export import COLUMNS as EXPORT_COLUMNS  # the register's CSV has exactly the export's columns
 from pipeline.export import csv_cell
 from pipeline.export_memoranda import COLUMNS as MEMORANDA_COLUMNS
 from pipeline.export_memoranda import SEPARATOR as MEMORANDA_SEPARATOR
-from pipeline.instrument_engagements import _eid as instrument_engagement_id
 
 E = Engagement.__table__.c
 O = Organization.__table__.c  # noqa: E741 - short alias used only in query expressions
@@ -64,6 +73,10 @@ M = Memorandum.__table__.c
 MP = MemorandumParty.__table__.c
 PPP = PPPAgreement.__table__.c
 D = Document.__table__.c
+ET = EngagementTotal.__table__.c  # pre-aggregated by `pipeline.aggregates` (issue 6)
+PT = PartyTotal.__table__.c
+OS = OrganizationSearch.__table__.c
+ST = SourceTotal.__table__.c
 
 
 # How the register may be sorted: URL-stable code → ORDER BY. The id breaks ties so pages are deterministic.
@@ -93,27 +106,16 @@ INSTRUMENTS: tuple[str, ...] = (
     "donation",
     "none_found",
 )
-REGISTER_LIMIT = 10_000
+# Rows the register's table shows (the CSV has every match). Measured at a million engagements: a
+# filtered, sorted page of 10,000 rows took 2-3 s to read and serialize, 1,000 rows a few tenths (README).
+REGISTER_LIMIT = 1_000
 CSV_BATCH = 5_000
 
 # ---------------------------------------------------------------------------------------- name folding
 # Search must not depend on case or on Kazakh letters: a reader types «білім» or «БИЛИМ» for «Білім».
 # SQLite's lower() folds ASCII only, so the fold is spelled out per backend: a Python function registered
-# on SQLite connections, translate(lower()) on PostgreSQL. Both map the same letters, listed once here.
-_UPPER = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯӘІҢҒҮҰҚӨҺ"
-_LOWER = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяәіңғүұқөһ"
-_KAZAKH = "әіңғүұқөһё"
-_RUSSIAN = "аингууукое"
-_FOLD_FROM = _UPPER + _KAZAKH
-_FOLD_TO = _LOWER.translate(str.maketrans(_KAZAKH, _RUSSIAN)) + _RUSSIAN
-_FOLD_TABLE = str.maketrans(_FOLD_FROM, _FOLD_TO)
-
-
-def fold_text(value: str | None) -> str | None:
-    """Lower-case, Kazakh letters folded to their Russian look-alikes, ё → е (same as the SQL `fold`)."""
-    if value is None:
-        return None
-    return value.lower().translate(_FOLD_TABLE)
+# on SQLite connections, translate(lower()) on PostgreSQL. Both map the same letters, listed once in
+# `pipeline.aggregates` (which also stores every organization's names folded, `organization_search`).
 
 
 class fold(FunctionElement[str]):  # noqa: N801 - reads like the SQL function it compiles to
@@ -183,8 +185,14 @@ def has_fictional(engine: Engine) -> bool:
         return bool(conn.execute(select(exists().where(E.is_fictional.is_(True)))).scalar())
 
 
-def freshness(engine: Engine) -> pd.DataFrame:
-    """Per source: the latest fetch time and the number of raw records (the footer's provenance line)."""
+def freshness(engine: Engine, *, direct: bool = False) -> pd.DataFrame:
+    """Per source: the latest fetch time and the number of raw records (the footer's provenance line).
+
+    From `source_totals` once the build's aggregates stage ran (counting millions of raw records on every
+    page view is what it saves); straight from `raw_records` before that.
+    """
+    if not direct and aggregates_ready(engine):
+        return _frame(engine, select(ST.source, ST.fetched_at, ST.records, ST.sample_url).order_by(ST.source))
     query = (
         select(
             R.source,
@@ -199,108 +207,167 @@ def freshness(engine: Engine) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------- overview
-def headline(engine: Engine) -> dict[str, Any]:
-    """The overview's headline numbers, in one pass over `engagements`."""
-    query = select(
-        func.count().label("contracts"),
-        func.coalesce(func.sum(E.amount_kzt), 0).label("amount_kzt"),
-        func.count().filter(E.competitive.is_(True)).label("competitive_contracts"),
-        func.coalesce(func.sum(E.amount_kzt).filter(E.competitive.is_(True)), 0).label(
-            "competitive_amount_kzt"
-        ),
-        func.count(E.buyer_bin.distinct()).label("buyers"),
-        func.count(E.provider_bin.distinct()).label("providers"),
-        func.min(E.signed_on).label("first_signed_on"),
-        func.max(E.signed_on).label("last_signed_on"),
-    )
+# Each overview query reads the pre-aggregated tables (`pipeline.aggregates`) when the build has filled them,
+# and `engagements` itself otherwise (a database built before migration 0006, or a test that seeds rows
+# directly): the same numbers either way (tests/test_aggregates.py), a few thousand rows instead of millions.
+
+
+def aggregates_ready(engine: Engine) -> bool:
+    """True when `engagement_totals` has rows, i.e. the aggregates stage ran after engagements were written."""
+    try:
+        with engine.connect() as conn:
+            return bool(conn.execute(select(exists().where(ET.id.is_not(None)))).scalar())
+    except DBAPIError:  # not migrated to 0006 yet: the direct queries still answer
+        return False
+
+
+def _sum_int(column: Any, where: ColumnElement[bool] | None = None) -> Any:
+    # PostgreSQL's sum(bigint) is numeric; the direct queries' count() is an integer.
+    total = func.sum(column) if where is None else func.sum(column).filter(where)
+    return cast(func.coalesce(total, 0), BigInteger)
+
+
+def headline(engine: Engine, *, direct: bool = False) -> dict[str, Any]:
+    """The overview's headline numbers, in one pass over `engagements` (or over the aggregates)."""
+    if direct or not aggregates_ready(engine):
+        query = select(
+            func.count().label("contracts"),
+            func.coalesce(func.sum(E.amount_kzt), 0).label("amount_kzt"),
+            func.count().filter(E.competitive.is_(True)).label("competitive_contracts"),
+            func.coalesce(func.sum(E.amount_kzt).filter(E.competitive.is_(True)), 0).label(
+                "competitive_amount_kzt"
+            ),
+            func.count(E.buyer_bin.distinct()).label("buyers"),
+            func.count(E.provider_bin.distinct()).label("providers"),
+            func.min(E.signed_on).label("first_signed_on"),
+            func.max(E.signed_on).label("last_signed_on"),
+        )
+    else:
+        parties = select(func.count()).where(PT.bin.is_not(None))
+        query = select(
+            _sum_int(ET.contracts).label("contracts"),
+            func.coalesce(func.sum(ET.amount_kzt), 0).label("amount_kzt"),
+            _sum_int(ET.contracts, ET.competitive.is_(True)).label("competitive_contracts"),
+            func.coalesce(func.sum(ET.amount_kzt).filter(ET.competitive.is_(True)), 0).label(
+                "competitive_amount_kzt"
+            ),
+            parties.where(PT.role == "buyer").scalar_subquery().label("buyers"),
+            parties.where(PT.role == "provider").scalar_subquery().label("providers"),
+            func.min(ET.first_signed_on).label("first_signed_on"),
+            func.max(ET.last_signed_on).label("last_signed_on"),
+        )
     with engine.connect() as conn:
         row = conn.execute(query).one()
     out = dict(row._mapping)
+    for key in ("contracts", "competitive_contracts", "buyers", "providers"):
+        out[key] = int(out[key] or 0)
     out["amount_kzt"] = Decimal(out["amount_kzt"])
     out["competitive_amount_kzt"] = Decimal(out["competitive_amount_kzt"])
     return out
 
 
-def by_legal_basis(engine: Engine) -> pd.DataFrame:
+def _grouped(engine: Engine, direct: bool, *keys: str) -> tuple[Any, list[Any], Any, Any]:
+    """(table columns, group keys, contracts expr, amount expr) over engagements or over the aggregates."""
+    if direct or not aggregates_ready(engine):
+        return E, [E[k] for k in keys], func.count(), func.coalesce(func.sum(E.amount_kzt), 0)
+    return ET, [ET[k] for k in keys], _sum_int(ET.contracts), func.coalesce(func.sum(ET.amount_kzt), 0)
+
+
+def by_legal_basis(engine: Engine, *, direct: bool = False) -> pd.DataFrame:
     """Contracts and sums per legal basis and competitive flag, largest sum first."""
-    amount = func.coalesce(func.sum(E.amount_kzt), 0).label("amount_kzt")
+    _, keys, contracts, amount_expr = _grouped(engine, direct, "legal_basis", "competitive")
+    amount = amount_expr.label("amount_kzt")
     query = (
-        select(E.legal_basis, E.competitive, func.count().label("contracts"), amount)
-        .group_by(E.legal_basis, E.competitive)
-        .order_by(amount.desc(), E.legal_basis)
+        select(*keys, contracts.label("contracts"), amount).group_by(*keys).order_by(amount.desc(), keys[0])
     )
     return _frame(engine, query)
 
 
-def by_year(engine: Engine) -> pd.DataFrame:
+def by_year(engine: Engine, *, direct: bool = False) -> pd.DataFrame:
     """Contracts and sums per signing year and competitive flag (rows without a date are left out)."""
-    year = extract("year", E.signed_on)
+    table, (competitive,), contracts, amount = _grouped(engine, direct, "competitive")
+    if table is E:
+        year: Any = extract("year", E.signed_on)
+        dated = E.signed_on.is_not(None)
+    else:
+        year, dated = ET.year, ET.year.is_not(None)
     query = (
-        select(
-            year.label("year"),
-            E.competitive,
-            func.count().label("contracts"),
-            func.coalesce(func.sum(E.amount_kzt), 0).label("amount_kzt"),
-        )
-        .where(E.signed_on.is_not(None))
-        .group_by(year, E.competitive)
-        .order_by(year, E.competitive)
+        select(year.label("year"), competitive, contracts.label("contracts"), amount.label("amount_kzt"))
+        .where(dated)
+        .group_by(year, competitive)
+        .order_by(year, competitive)
     )
     frame = _frame(engine, query)
     frame["year"] = frame["year"].astype(int)
     return frame
 
 
-def by_region(engine: Engine) -> pd.DataFrame:
+def by_region(engine: Engine, *, direct: bool = False) -> pd.DataFrame:
     """Contracts and sums per region (2-digit KATO; None where not known) and competitive flag."""
+    _, keys, contracts, amount = _grouped(engine, direct, "region_kato", "competitive")
     query = (
-        select(
-            E.region_kato,
-            E.competitive,
-            func.count().label("contracts"),
-            func.coalesce(func.sum(E.amount_kzt), 0).label("amount_kzt"),
-        )
-        .group_by(E.region_kato, E.competitive)
-        .order_by(E.region_kato, E.competitive)
+        select(*keys, contracts.label("contracts"), amount.label("amount_kzt"))
+        .group_by(*keys)
+        .order_by(*keys)
     )
     return _frame(engine, query)
 
 
-def top_providers(engine: Engine, limit: int = 10) -> pd.DataFrame:
+def top_providers(engine: Engine, limit: int = 10, *, direct: bool = False) -> pd.DataFrame:
     """The providers holding the largest sums, with how much of it came without competition.
 
     Grouped by BIN (the identity); the name shown is one of the names the engagements carry for it.
     """
-    amount = func.coalesce(func.sum(E.amount_kzt), 0).label("amount_kzt")
-    query = (
-        select(
-            E.provider_bin,
-            func.max(E.provider_name).label("provider_name"),
-            func.count().label("contracts"),
-            amount,
-            func.coalesce(func.sum(E.amount_kzt).filter(E.competitive.is_(False)), 0).label(
-                "noncompetitive_amount_kzt"
-            ),
-            func.count(E.buyer_bin.distinct()).label("buyers"),
+    if direct or not aggregates_ready(engine):
+        amount = func.coalesce(func.sum(E.amount_kzt), 0).label("amount_kzt")
+        query = (
+            select(
+                E.provider_bin,
+                func.max(E.provider_name).label("provider_name"),
+                func.count().label("contracts"),
+                amount,
+                func.coalesce(func.sum(E.amount_kzt).filter(E.competitive.is_(False)), 0).label(
+                    "noncompetitive_amount_kzt"
+                ),
+                func.count(E.buyer_bin.distinct()).label("buyers"),
+            )
+            .group_by(E.provider_bin)
+            .order_by(amount.desc(), E.provider_bin)
+            .limit(limit)
         )
-        .group_by(E.provider_bin)
-        .order_by(amount.desc(), E.provider_bin)
-        .limit(limit)
-    )
+    else:
+        query = (
+            select(
+                PT.bin.label("provider_bin"),
+                PT.name.label("provider_name"),
+                PT.contracts,
+                PT.amount_kzt,
+                PT.noncompetitive_amount_kzt,
+                PT.counterparties.label("buyers"),
+            )
+            .where(PT.role == "provider")
+            .order_by(PT.amount_kzt.desc(), PT.bin)
+            .limit(limit)
+        )
     return _frame(engine, query)
 
 
-def years(engine: Engine) -> list[int]:
+def years(engine: Engine, *, direct: bool = False) -> list[int]:
     """The signing years present, newest first (the register's year options)."""
-    year = extract("year", E.signed_on)
-    query = select(year.label("year")).where(E.signed_on.is_not(None)).distinct().order_by(year.desc())
+    if direct or not aggregates_ready(engine):
+        year: Any = extract("year", E.signed_on)
+        query = select(year.label("year")).where(E.signed_on.is_not(None))
+    else:
+        year = ET.year
+        query = select(year.label("year")).where(year.is_not(None))
     with engine.connect() as conn:
-        return [int(y) for y in conn.execute(query).scalars()]
+        return [int(y) for y in conn.execute(query.distinct().order_by(year.desc())).scalars()]
 
 
-def legal_bases(engine: Engine) -> list[str]:
+def legal_bases(engine: Engine, *, direct: bool = False) -> list[str]:
+    column = E.legal_basis if direct or not aggregates_ready(engine) else ET.legal_basis
     with engine.connect() as conn:
-        return list(conn.execute(select(E.legal_basis).distinct().order_by(E.legal_basis)).scalars())
+        return list(conn.execute(select(column).distinct().order_by(column)).scalars())
 
 
 # ---------------------------------------------------------------------------------------------- register
@@ -318,8 +385,56 @@ class RegisterFilter:
     sort: str = DEFAULT_SORT
 
 
+def _matching_orgs(text: str) -> Select[Any]:
+    """Ids of organizations whose folded name (ru, kk, en, normalized) contains folded `text`."""
+    pattern = f"%{_escape_like(fold_text(' '.join(text.split())) or '')}%"
+    return select(O.id).where(
+        or_(
+            fold(O.name_ru).like(pattern, escape="\\"),
+            fold(O.name_kk).like(pattern, escape="\\"),
+            fold(O.name_en).like(pattern, escape="\\"),
+            fold(O.name_norm).like(pattern, escape="\\"),
+        )
+    )
+
+
+# A name search matching at most this many organizations is run with their ids as a literal list: both
+# backends then read the matching engagements through the buyer_id/provider_id index (PostgreSQL cannot
+# use an index for `IN (subquery) OR …` and scans all engagements). Broader searches keep the subquery.
+ORG_IDS_INLINE = 1_000
+
+
+def _matching_orgs_folded(text: str) -> Select[Any]:
+    """`_matching_orgs` on the names folded by the build (`organization_search`): no fold per query."""
+    pattern = f"%{_escape_like(fold_text(' '.join(text.split())) or '')}%"
+    return select(OS.organization_id).where(OS.folded.like(pattern, escape="\\"))
+
+
+def _resolved_orgs(engine: Engine, f: RegisterFilter) -> dict[str, list[str] | Select[Any]]:
+    """What each name search of `f` matches: the ids where few enough to inline, else a subquery.
+
+    Read from `organization_search` when the build has filled it (folding every name per query costs
+    seconds on PostgreSQL, whose `translate` is slow on Cyrillic); from `organizations` otherwise.
+    """
+    out: dict[str, list[str] | Select[Any]] = {}
+    ready = aggregates_ready(engine)
+    for role, typed in (("buyer", f.buyer), ("provider", f.provider)):
+        text = " ".join(typed.split())
+        if not text or text.isdigit():
+            continue
+        matching = _matching_orgs_folded(text) if ready else _matching_orgs(text)
+        with engine.connect() as conn:
+            ids = list(conn.execute(matching.limit(ORG_IDS_INLINE + 1)).scalars())
+        out[role] = ids if len(ids) <= ORG_IDS_INLINE else matching
+    return out
+
+
 def _org_search(
-    text: str, id_col: ColumnElement[Any], bin_col: ColumnElement[Any], name_col: ColumnElement[Any]
+    text: str,
+    id_col: ColumnElement[Any],
+    bin_col: ColumnElement[Any],
+    name_col: ColumnElement[Any],
+    org_ids: list[str] | Select[Any] | None = None,
 ) -> ColumnElement[bool]:
     """Rows whose organization matches `text`: by BIN prefix, or by folded name (ru, kk, or as in the row).
 
@@ -333,21 +448,15 @@ def _org_search(
     if text.isdigit():
         return bin_col.like(f"{_escape_like(text)}%", escape="\\")
     pattern = f"%{_escape_like(fold_text(text) or '')}%"
-    matching_orgs = select(O.id).where(
-        or_(
-            fold(O.name_ru).like(pattern, escape="\\"),
-            fold(O.name_kk).like(pattern, escape="\\"),
-            fold(O.name_en).like(pattern, escape="\\"),
-            fold(O.name_norm).like(pattern, escape="\\"),
-        )
-    )
     return or_(
-        id_col.in_(matching_orgs),
+        id_col.in_(_matching_orgs(text) if org_ids is None else org_ids),
         and_(id_col.is_(None), fold(name_col).like(pattern, escape="\\")),
     )
 
 
-def _conditions(f: RegisterFilter) -> list[ColumnElement[bool]]:
+def _conditions(
+    f: RegisterFilter, org_ids: dict[str, list[str] | Select[Any]] | None = None
+) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     if f.regions:
         conds.append(E.region_kato.in_(f.regions))
@@ -363,13 +472,21 @@ def _conditions(f: RegisterFilter) -> list[ColumnElement[bool]]:
     if f.competitive is not None:
         conds.append(E.competitive.is_(true() if f.competitive else false()))
     if f.buyer.strip():
-        conds.append(_org_search(f.buyer, E.buyer_id, E.buyer_bin, E.buyer_name))
+        conds.append(
+            _org_search(f.buyer, E.buyer_id, E.buyer_bin, E.buyer_name, (org_ids or {}).get("buyer"))
+        )
     if f.provider.strip():
-        conds.append(_org_search(f.provider, E.provider_id, E.provider_bin, E.provider_name))
+        conds.append(
+            _org_search(
+                f.provider, E.provider_id, E.provider_bin, E.provider_name, (org_ids or {}).get("provider")
+            )
+        )
     return conds
 
 
-def _register_select(f: RegisterFilter) -> Select[Any]:
+def _register_select(
+    f: RegisterFilter, org_ids: dict[str, list[str] | Select[Any]] | None = None
+) -> Select[Any]:
     columns = [
         E.id.label("engagement_id"),
         E.instrument,
@@ -386,22 +503,101 @@ def _register_select(f: RegisterFilter) -> Select[Any]:
         E.source_url,
     ]
     order = SORTS.get(f.sort, SORTS[DEFAULT_SORT])
-    return select(*columns).where(*_conditions(f)).order_by(*order)
+    return select(*columns).where(*_conditions(f, org_ids)).order_by(*order)
 
 
-def register_summary(engine: Engine, f: RegisterFilter) -> dict[str, Any]:
-    """How many engagements match, and their total sum."""
-    query = select(
-        func.count().label("contracts"), func.coalesce(func.sum(E.amount_kzt), 0).label("amount_kzt")
-    ).where(*_conditions(f))
+def _totals_conditions(f: RegisterFilter) -> list[ColumnElement[bool]]:
+    """`_conditions` on `engagement_totals`: every filter but the name searches is one of its dimensions."""
+    conds: list[ColumnElement[bool]] = []
+    if f.regions:
+        conds.append(ET.region_kato.in_(f.regions))
+    if f.legal_bases:
+        conds.append(ET.legal_basis.in_(f.legal_bases))
+    if f.instruments:
+        conds.append(ET.instrument.in_(f.instruments))
+    if f.years:
+        conds.append(ET.year.in_(f.years))
+    if f.competitive is not None:
+        conds.append(ET.competitive.is_(true() if f.competitive else false()))
+    return conds
+
+
+def register_summary(engine: Engine, f: RegisterFilter, *, direct: bool = False) -> dict[str, Any]:
+    """How many engagements match, and their total sum (from the aggregates unless a name is searched)."""
+    if direct or f.buyer.strip() or f.provider.strip() or not aggregates_ready(engine):
+        query = select(
+            func.count().label("contracts"), func.coalesce(func.sum(E.amount_kzt), 0).label("amount_kzt")
+        ).where(*_conditions(f, _resolved_orgs(engine, f)))
+    else:
+        query = select(
+            _sum_int(ET.contracts).label("contracts"),
+            func.coalesce(func.sum(ET.amount_kzt), 0).label("amount_kzt"),
+        ).where(*_totals_conditions(f))
     with engine.connect() as conn:
         row = conn.execute(query).one()
     return {"contracts": int(row.contracts), "amount_kzt": Decimal(row.amount_kzt)}
 
 
+# Sorts whose first key can be NULL and is served by an index (`ix_engagements_signed_on_id`,
+# `ix_engagements_amount_id`): key column, descending?
+_SPLIT_SORTS: dict[str, tuple[Any, bool]] = {
+    "signed_desc": (E.signed_on, True),
+    "signed_asc": (E.signed_on, False),
+    "amount_desc": (E.amount_kzt, True),
+    "amount_asc": (E.amount_kzt, False),
+}
+
+
+def _first_rows(engine: Engine, f: RegisterFilter, limit: int) -> pd.DataFrame:
+    """The first `limit` rows of `_register_select(f)`, read so that an index serves the order.
+
+    `ORDER BY key DESC NULLS LAST` is what the register means, but no one index serves it on both backends
+    (PostgreSQL's ascending index reads backwards as NULLS FIRST; SQLite cannot declare NULLS LAST in an
+    index), so a million-row register would be sorted whole for its first page. The same rows come from
+    two index-ordered reads instead: the dated (or priced) rows in key order, then, if the page is not yet
+    full, the rest by id, which is exactly where NULLS LAST puts them.
+    """
+    split = _SPLIT_SORTS.get(f.sort) if f.sort in SORTS else _SPLIT_SORTS[DEFAULT_SORT]
+    org_ids = _resolved_orgs(engine, f)
+    if org_ids:
+        return _rows_by_ids(engine, f, org_ids, limit)
+    if split is None:
+        return _frame(engine, _register_select(f, org_ids).limit(limit))
+    key, descending = split
+    base = _register_select(f, org_ids).order_by(None)
+    known = _frame(
+        engine, base.where(key.is_not(None)).order_by(key.desc() if descending else key, E.id).limit(limit)
+    )
+    if len(known) >= limit:
+        return known
+    unknown = _frame(engine, base.where(key.is_(None)).order_by(E.id).limit(limit - len(known)))
+    if known.empty:
+        return unknown
+    return known if unknown.empty else pd.concat([known, unknown], ignore_index=True)
+
+
+def _rows_by_ids(
+    engine: Engine, f: RegisterFilter, org_ids: dict[str, list[str]], limit: int
+) -> pd.DataFrame:
+    """A name search's first rows: the ids in order first, then those rows.
+
+    The ids come from the (party, signed_on, id, amount) indexes alone, so a provider with a hundred thousand
+    engagements is ordered without reading them; only the page's rows are then read from the table.
+    """
+    ids_query = _register_select(f, org_ids).with_only_columns(E.id).limit(limit)
+    with engine.connect() as conn:
+        ids = list(conn.execute(ids_query).scalars())
+    if not ids:
+        return _frame(engine, _register_select(f, org_ids).limit(0))
+    frame = _frame(engine, _register_select(RegisterFilter()).order_by(None).where(E.id.in_(ids)))
+    position = {engagement_id: i for i, engagement_id in enumerate(ids)}
+    order = frame["engagement_id"].map(position).sort_values().index
+    return frame.loc[order].reset_index(drop=True)
+
+
 def register_rows(engine: Engine, f: RegisterFilter, limit: int = REGISTER_LIMIT) -> pd.DataFrame:
     """The first `limit` matching engagements in the chosen order, with the export's columns."""
-    frame = _frame(engine, _register_select(f).limit(limit))
+    frame = _first_rows(engine, f, limit)
     if frame.empty:
         return pd.DataFrame(columns=list(EXPORT_COLUMNS))
     return frame
@@ -450,31 +646,25 @@ def evidence_records(engine: Engine, raw_ids: list[int]) -> pd.DataFrame:
     return _frame(engine, query)
 
 
-def _linked_ids(engine: Engine, eng: dict[str, Any], table_c: Any, prefix: str) -> list[str]:
-    """Ids of the memoranda / PPP agreements whose derived engagement is `eng`.
-
-    The engagement id is `<prefix>-<record id>` (hashed when long, `pipeline.instrument_engagements`), so
-    candidates are the unprefixed id and the records behind the evidence, kept only where the id derives.
-    """
-    candidates = or_(
-        table_c.id == eng["engagement_id"].removeprefix(f"{prefix}-"),
-        table_c.raw_record_id.in_(raw_ids(eng.get("evidence_raw_ids"))),
-    )
+def _linked_ids(engine: Engine, eng: dict[str, Any], table_c: Any) -> list[str]:
+    """The id of the memorandum / PPP agreement behind `eng`: `engagements.instrument_ref` (set by the build)."""
     with engine.connect() as conn:
-        ids = conn.execute(select(table_c.id).where(candidates)).scalars()
-        return [i for i in ids if instrument_engagement_id(prefix, i) == eng["engagement_id"]]
+        ref = conn.execute(select(E.instrument_ref).where(E.id == eng["engagement_id"])).scalar_one_or_none()
+        if ref is None:
+            return []
+        return list(conn.execute(select(table_c.id).where(table_c.id == ref)).scalars())
 
 
 def engagement_memoranda(engine: Engine, eng: dict[str, Any]) -> pd.DataFrame:
     """The memorandum behind a `memorandum` engagement, in the memoranda page's columns."""
-    if eng["instrument"] != "memorandum":
+    if eng["instrument"] not in ("memorandum", "donation"):  # a donation's press release is a `memoranda` row
         return _memoranda_frame(engine, [])
-    return _memoranda_frame(engine, _linked_ids(engine, eng, M, "memorandum"))
+    return _memoranda_frame(engine, _linked_ids(engine, eng, M))
 
 
 def engagement_ppp(engine: Engine, eng: dict[str, Any]) -> pd.DataFrame:
     """The PPP agreement behind a `ppp_agreement` engagement."""
-    ids = _linked_ids(engine, eng, PPP, "ppp") if eng["instrument"] == "ppp_agreement" else []
+    ids = _linked_ids(engine, eng, PPP) if eng["instrument"] == "ppp_agreement" else []
     query = select(
         PPP.id,
         PPP.project,
@@ -544,7 +734,8 @@ def _party_search(text: str) -> ColumnElement[bool]:
 
 
 def _memoranda_conditions(f: MemorandumFilter) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = []
+    # Donations found in press releases are stored beside memoranda but are not memoranda (the export agrees).
+    conds: list[ColumnElement[bool]] = [M.instrument != "donation"]
     if f.party.strip():
         conds.append(_party_search(f.party))
     if f.years:

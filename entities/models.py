@@ -389,6 +389,16 @@ class Engagement(Base):
     __table_args__ = (
         Index("ix_engagements_region_year", "region_kato", "signed_on"),
         Index("ix_engagements_legal_basis", "legal_basis"),
+        # The register's sort orders (issue 6): with these, the first page of a sort over millions of rows
+        # is an index scan, not a full sort. The id breaks ties, as in `dashboard.queries.SORTS`.
+        Index("ix_engagements_signed_on_id", "signed_on", "id"),
+        Index("ix_engagements_amount_id", "amount_kzt", "id"),
+        Index("ix_engagements_buyer_provider_name", "buyer_name", "provider_name"),
+        Index("ix_engagements_provider_name", "provider_name"),
+        # One party's engagements in date order, with the amount: a big provider's or buyer's rows are
+        # counted, summed and paged from the index alone (the entity card, the register's name search).
+        Index("ix_engagements_provider_signed", "provider_id", "signed_on", "id", "amount_kzt"),
+        Index("ix_engagements_buyer_signed", "buyer_id", "signed_on", "id", "amount_kzt"),
     )
 
     id: Mapped[str] = mapped_column(String(80), primary_key=True)  # e.g. goszakup-contract-<rootId>
@@ -637,3 +647,79 @@ class FlagAdjudication(Base):
     note: Mapped[str | None] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------------------------------
+# Dashboard aggregates (issue 6, `pipeline.aggregates`): derived from `engagements`, rewritten by each build
+
+
+class EngagementTotal(Base):
+    """Engagements counted and summed per region, signing year, legal basis, instrument and competition.
+
+    Derived (rewritten whole by `pipeline.aggregates.refresh`). The overview's charts and the register's
+    unsearched totals are sums over these few thousand rows instead of scans of millions of engagements.
+    `year` and `region_kato` are None where the engagement has no date or no region.
+    """
+
+    __tablename__ = "engagement_totals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    region_kato: Mapped[str | None] = mapped_column(String(2))
+    year: Mapped[int | None]
+    legal_basis: Mapped[str] = mapped_column(String(40))
+    instrument: Mapped[str] = mapped_column(String(30))
+    competitive: Mapped[bool]
+    contracts: Mapped[int] = mapped_column(BigInteger)
+    amount_kzt: Mapped[Decimal]
+    first_signed_on: Mapped[date | None] = mapped_column(Date)
+    last_signed_on: Mapped[date | None] = mapped_column(Date)
+
+
+class PartyTotal(Base):
+    """Per buyer or provider BIN: engagements, sums, the non-competitive part, distinct counterparties.
+
+    Derived (rewritten whole by `pipeline.aggregates.refresh`). `bin` is None for the one row that gathers
+    the engagements whose party has no BIN in the source; `name` is one of the names the engagements carry.
+    """
+
+    __tablename__ = "party_totals"
+    __table_args__ = (Index("ix_party_totals_role_amount", "role", "amount_kzt"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    role: Mapped[str] = mapped_column(String(10))  # buyer | provider
+    bin: Mapped[str | None] = mapped_column(String(12))
+    name: Mapped[str | None] = mapped_column(Text)
+    contracts: Mapped[int] = mapped_column(BigInteger)
+    amount_kzt: Mapped[Decimal]
+    noncompetitive_amount_kzt: Mapped[Decimal]
+    counterparties: Mapped[int] = mapped_column(BigInteger)  # distinct BINs on the other side
+
+
+class OrganizationSearch(Base):
+    """Each organization's names folded for substring search (case, Kazakh letters, ё; `pipeline.aggregates`).
+
+    Derived (rewritten whole by `pipeline.aggregates.refresh`). Folding at query time costs seconds on
+    PostgreSQL (`translate` over every name) and a Python call per name on SQLite; here it is done once per
+    build, so a name search is a plain `LIKE` over one short column. Names are joined by newlines, which a
+    typed search (whitespace-collapsed) never contains, so a match never spans two names.
+    """
+
+    __tablename__ = "organization_search"
+
+    organization_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    folded: Mapped[str] = mapped_column(Text)
+
+
+class SourceTotal(Base):
+    """Per source: raw records kept and the latest fetch (`pipeline.aggregates`), for every page's footer.
+
+    Derived at build time, so the footer describes the data the pages show (which also changes only with a
+    build) without counting millions of raw records on each page view.
+    """
+
+    __tablename__ = "source_totals"
+
+    source: Mapped[str] = mapped_column(String(40), primary_key=True)
+    fetched_at: Mapped[datetime | None]
+    records: Mapped[int] = mapped_column(BigInteger)
+    sample_url: Mapped[str | None] = mapped_column(Text)

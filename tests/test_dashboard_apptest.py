@@ -44,6 +44,7 @@ from dashboard.ui import escape_md, format_int, format_kzt, format_percent, regi
 from entities.config import PROJECT_ROOT
 from entities.db import make_engine
 from entities.migrate import upgrade
+from pipeline import aggregates
 from pipeline.serve import ServeError, free_port, port_is_free, serve_dashboard, streamlit_command
 
 APP = PROJECT_ROOT / "dashboard" / "app.py"
@@ -380,6 +381,34 @@ def test_register_lists_rows_with_source_links(app: Callable[..., AppTest], seed
     )
     [download] = at.get("download_button")
     assert download.label == translate("ru", "register.download")
+
+
+def test_pages_read_the_aggregates_with_the_same_numbers(
+    app: Callable[..., AppTest], seeded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the build's aggregates stage the overview and the register's totals come from the aggregates."""
+    engine = make_engine(seeded)
+    try:
+        aggregates.refresh(engine)
+    finally:
+        engine.dispose()
+    at = app(seeded).run()
+    no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    count, amount = expected(ENGAGEMENTS)
+    assert metrics[translate("ru", "metric.contracts")] == str(count)
+    assert metrics[translate("ru", "metric.amount")] == format_kzt(amount, "ru")
+    assert at.dataframe[1].value["provider_name"].iloc[0] == "ТОО «Білім Технолоджис»"
+
+    # The register shows the first REGISTER_LIMIT rows of the order and says the CSV has the rest.
+    monkeypatch.setattr(queries, "REGISTER_LIMIT", 2)
+    at = open_register(app(seeded, region="71"))
+    no_exception(at)
+    astana = [r for r in ENGAGEMENTS if r.region == "71"]
+    n, total = expected(astana)
+    assert at.markdown[0].value == translate("ru", "register.found", count=n, amount=format_kzt(total, "ru"))
+    assert shown_ids(at) == {r.n for r in sorted(astana, key=lambda r: r.signed_on, reverse=True)[:2]}
+    assert translate("ru", "register.truncated", limit=2) in [c.value for c in at.caption]
 
 
 def test_register_widgets_filter(app: Callable[..., AppTest], seeded: str) -> None:
