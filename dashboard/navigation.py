@@ -39,5 +39,48 @@ def memoranda_page() -> st.Page:
     )
 
 
+def search_page() -> st.Page:
+    return st.Page(VIEWS / "search.py", title=t("nav.search"), icon=":material/search:", url_path="search")
+
+
+def entity_page() -> st.Page:
+    # Hidden: reached from search results, tables and shared links (`/entity?id=<stable id>`).
+    return st.Page(
+        VIEWS / "entity.py",
+        title=t("nav.entity"),
+        icon=":material/badge:",
+        url_path="entity",
+        visibility="hidden",
+    )
+
+
+def region_page() -> st.Page:
+    return st.Page(VIEWS / "region.py", title=t("nav.region"), icon=":material/map:", url_path="region")
+
+
+def network_page() -> st.Page:
+    return st.Page(VIEWS / "network.py", title=t("nav.network"), icon=":material/hub:", url_path="network")
+
+
+def flags_page() -> st.Page:
+    return st.Page(VIEWS / "flags.py", title=t("nav.flags"), icon=":material/flag:", url_path="flags")
+
+
+def sources_page() -> st.Page:
+    return st.Page(
+        VIEWS / "sources.py", title=t("nav.sources"), icon=":material/database:", url_path="sources"
+    )
+
+
 def pages() -> list[st.Page]:
-    return [overview_page(), register_page(), memoranda_page()]
+    return [
+        overview_page(),
+        search_page(),
+        register_page(),
+        region_page(),
+        network_page(),
+        flags_page(),
+        memoranda_page(),
+        sources_page(),
+        entity_page(),
+    ]
