@@ -135,6 +135,9 @@ class _Item:
 # ----------------------------------------------------------------------------------------- watermarks
 
 
+STAGE_AGGREGATES = "aggregates"  # holds the input fingerprint of the last refresh, not a raw record id
+
+
 def watermark(conn: Connection, stage: str) -> int:
     value = conn.execute(
         select(build_state_t.c.last_raw_record_id).where(build_state_t.c.stage == stage)
@@ -336,12 +339,37 @@ def run_build(engine: Engine, progress: bool = False, batch_size: int = DEFAULT_
     report.quarantined += instruments.quarantined
     for table, n in instruments.rows_written.items():
         report.rows_written[table] = report.rows_written.get(table, 0) + n
+    # The instrument stages wrote memorandum parties, PPP partners, curated parties and stat.gov.kz directors, whose
+    # mentions resolution reads: resolve again so a build from scratch is complete in one run (a no-op otherwise).
+    run_resolution(engine, say=say)
 
     # >>> graph stage (pipeline.graph)
+    # Relationship graph edges (issue 5): a no-op unless its inputs changed (fingerprint in build_state `graph`).
+    from pipeline.graph import run_graph_stage
+
+    say(run_graph_stage(engine).summary())
     # <<< graph stage
 
     # >>> flags stage (pipeline.flags)
+    # Every build recomputes the flags (thresholds or resolution may have changed); unchanged flags are not rewritten.
+    from pipeline.flags.stage import run_flags
+
+    run_flags(engine)
     # <<< flags stage
+
+    # Pre-aggregated tables the dashboard reads at scale (DESIGN §11): rewritten after every stage that writes
+    # engagements, organizations or raw records, in one transaction.
+    # Skipped when the inputs' fingerprint (the graph stage's: counts and max ids) is what the last refresh saw.
+    from pipeline.aggregates import refresh as refresh_aggregates
+    from pipeline.graph import input_fingerprint
+
+    with engine.connect() as conn:
+        inputs = input_fingerprint(conn)
+        fresh = watermark(conn, STAGE_AGGREGATES) == inputs
+    if not fresh:
+        refresh_aggregates(engine)
+        with engine.begin() as conn:
+            _set_watermark(conn, STAGE_AGGREGATES, inputs)
 
     with engine.connect() as conn:
         for name, model in REPORTED_TABLES:

@@ -158,23 +158,37 @@ def export() -> None:
     """Export tables for spreadsheets and other tools."""
 
 
+FORMAT_OPTION = click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+    help="CSV (UTF-8 with BOM) or JSON (same fields, same order).",
+)  # fmt: skip
+
+
 @export.command("engagements")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
-def export_engagements_cmd(output: Path) -> None:
-    """Who holds what, on which basis: CSV (UTF-8 with BOM) in the documented column order."""
-    from pipeline.export import export_engagements
+@FORMAT_OPTION
+def export_engagements_cmd(output: Path, fmt: str) -> None:
+    """Who holds what, on which basis, in the documented column order."""
+    if fmt == "json":
+        from pipeline.export_json import export_engagements_json as write
+    else:
+        from pipeline.export import export_engagements as write
 
-    count = export_engagements(_engine(), output)
+    count = write(_engine(), output)
     click.echo(f"{count} engagements written to {output}")
 
 
 @export.command("entities")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
-def export_entities_cmd(output: Path) -> None:
-    """Organizations and persons: every name seen, sources, and each merge's rule and score (CSV, UTF-8 BOM)."""
-    from pipeline.resolution import export_entities
+@FORMAT_OPTION
+def export_entities_cmd(output: Path, fmt: str) -> None:
+    """Organizations and persons: every name seen, sources, and each merge's rule and score."""
+    if fmt == "json":
+        from pipeline.export_json import export_entities_json as write
+    else:
+        from pipeline.resolution import export_entities as write
 
-    count = export_entities(_engine(), output)
+    count = write(_engine(), output)
     click.echo(f"{count} entities written to {output}")
 
 
@@ -189,12 +203,66 @@ def export_memoranda_cmd(output: Path) -> None:
 
 
 # >>> export graph (pipeline.graph)
+@export.command("graph")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
+@click.option("--format", "fmt", type=click.Choice(["gexf", "graphml"]), default=None,
+              help="Default: from the file extension (.graphml), else gexf.")
+def export_graph_cmd(output: Path, fmt: str | None) -> None:
+    """The relationship graph with every edge's evidence, for Gephi and other tools (GEXF or GraphML)."""
+    from pipeline.graph import export_graph
+
+    chosen = fmt or ("graphml" if output.suffix.lower() == ".graphml" else "gexf")
+    nodes, edges = export_graph(_engine(), output, chosen)
+    click.echo(f"{nodes} nodes and {edges} edges written to {output} ({chosen})")
 # <<< export graph
 
 # >>> export ftm, ocds, json (pipeline.export_ftm, pipeline.export_ocds)
+@export.command("ftm")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
+def export_ftm_cmd(output: Path) -> None:
+    """FollowTheMoney entities, one JSON object per line (OpenAleph, `ftm` tools); every entity has sourceUrl."""
+    from pipeline.export_ftm import export_ftm
+
+    report = export_ftm(_engine(), output)
+    click.echo(f"{report.summary()} written to {output}")
+
+
+@export.command("ocds")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
+@click.option("--ocid-prefix", default=None, help="Your registered OCDS prefix (default: a placeholder).")
+@click.option("--uri", default=None, help="Where the package will be published (the package's `uri`).")
+@click.option("--validate", is_flag=True, help="Check the written file against the official OCDS 1.1 schema.")
+def export_ocds_cmd(output: Path, ocid_prefix: str | None, uri: str | None, validate: bool) -> None:
+    """goszakup contracts as one OCDS 1.1 release package (one release per contract root)."""
+    from pipeline.export_ocds import DEFAULT_URI, OCID_PREFIX, export_ocds, validate_package
+
+    report = export_ocds(_engine(), output, ocid_prefix=ocid_prefix or OCID_PREFIX, uri=uri or DEFAULT_URI)
+    click.echo(f"{report.summary()} written to {output}")
+    if report.releases == 0:
+        click.echo("error: no goszakup contracts to export (an OCDS package needs one release)", err=True)
+        sys.exit(1)
+    if ocid_prefix is None:
+        click.echo(f"note: ocids use the placeholder prefix {OCID_PREFIX}; register a prefix before publishing")
+    if validate:
+        errors = validate_package(output)
+        for error in errors:
+            click.echo(f"invalid: {error}", err=True)
+        if errors:
+            sys.exit(1)
+        click.echo("valid against the OCDS 1.1.5 release-package schema (with the legalBasis extension)")
+
+
 # <<< export ftm, ocds, json
 
 # >>> export flags (pipeline.flags)
+@export.command("flags")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
+def export_flags_cmd(output: Path) -> None:
+    """Red flags with inputs, thresholds, sources and adjudication state: CSV (UTF-8 with BOM)."""
+    from pipeline.flags.export import export_flags
+
+    count = export_flags(_engine(), output)
+    click.echo(f"{count} flags written to {output}")
 # <<< export flags
 
 
@@ -297,9 +365,120 @@ def review(limit: int, kind: str | None) -> None:
 
 
 # >>> graph commands (pipeline.graph)
+@main.group()
+def graph() -> None:
+    """The relationship graph (built by `ashyq build`): ego networks and paths, with evidence."""
+
+
+def _graph_or_exit():  # type: ignore[no-untyped-def]
+    from pipeline.graph import load_graph
+
+    engine = _engine()
+    g = load_graph(engine)
+    if g.number_of_edges() == 0:
+        raise click.ClickException("the graph is empty: run `ashyq build` first")
+    return engine, g
+
+
+@graph.command("ego")
+@click.argument("entity")
+@click.option("--depth", type=click.IntRange(1, 3), default=2, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True,
+              help="Most nodes shown; the most important (weighted degree) are kept.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
+def graph_ego(entity: str, depth: int, limit: int, as_json: bool) -> None:
+    """The ego network of ENTITY (an entity id such as kz-bin-…, or a BIN)."""
+    import json
+
+    from pipeline.graph import GraphQueryError, ego, format_ego, with_evidence
+
+    engine, g = _graph_or_exit()
+    try:
+        result = ego(g, entity, depth=depth, limit=limit)
+    except GraphQueryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    result["edges"] = with_evidence(engine, result["edges"], per_edge=3)
+    click.echo(json.dumps(result, ensure_ascii=False, indent=1) if as_json else format_ego(result))
+
+
+@graph.command("path")
+@click.argument("source")
+@click.argument("target")
+@click.option("--max-length", type=click.IntRange(1, 12), default=6, show_default=True)
+@click.option("--exclude-hubs", type=int, default=None, help="Do not pass through nodes with more neighbours.")
+@click.option("--exclude", multiple=True, help="An entity id never passed through (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
+def graph_path(source: str, target: str, max_length: int, exclude_hubs: int | None, exclude: tuple[str, ...],
+               as_json: bool) -> None:
+    """A shortest path from SOURCE to TARGET (entity ids or BINs), each hop with its edges and evidence."""
+    import json
+
+    from pipeline.graph import GraphQueryError, format_path, shortest_path, with_evidence
+
+    engine, g = _graph_or_exit()
+    try:
+        result = shortest_path(g, source, target, max_length=max_length, exclude_hubs=exclude_hubs, exclude=exclude)
+    except GraphQueryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if result is None:
+        click.echo(f"no path of at most {max_length} hops")
+        sys.exit(1)
+    for hop in result["hops"]:
+        hop["edges"] = with_evidence(engine, hop["edges"])
+    click.echo(json.dumps(result, ensure_ascii=False, indent=1) if as_json else format_path(result))
 # <<< graph commands
 
 # >>> flags commands (pipeline.flags)
+@main.group()
+def flags() -> None:
+    """Red flags: each with its rule, inputs, thresholds, legal reference and adjudication."""
+
+
+@flags.command("list")
+@click.option("--code", default=None, help="Only this rule (e.g. single_source_share).")
+@click.option("--region", default=None, help="Only this region (two-digit KATO).")
+@click.option("--state", type=click.Choice(["open", "justified", "unjustified"]), default=None)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line instead of text.")
+def flags_list(code: str | None, region: str | None, state: str | None, as_json: bool) -> None:
+    """List flags, ordered by id, with the `ashyq flag` line to adjudicate each."""
+    import json
+
+    from pipeline.flags.adjudicate import flag_rows
+    from pipeline.flags.rules import CODES
+
+    if code is not None and code not in CODES:
+        click.echo(f"error: unknown flag code {code!r}; codes: {', '.join(CODES)}", err=True)
+        sys.exit(2)
+    count = 0
+    for row in flag_rows(_engine(), code=code, region=region, state=state):
+        count += 1
+        if as_json:
+            item = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+            click.echo(json.dumps(item, ensure_ascii=False, sort_keys=True))
+            continue
+        click.echo(f"{row['id']} · {row['severity']} · {row['state']} · region {row['region_kato'] or '-'}")
+        click.echo(f"  {row['explanation']}")
+        if row["note"]:
+            click.echo(f"  verdict by {row['author']}: {row['note']}")
+    if not as_json:
+        click.echo(f"{count} flag(s)", err=True)
+
+
+@main.command("flag")
+@click.argument("state", type=click.Choice(["justified", "unjustified"]))
+@click.argument("flag_id")
+@click.option("--note", default=None, help="Why: what you checked.")
+@click.option("--author", default=None, help="Who decides (default: $ASHYQ_USER, else the login name).")
+def flag_cmd(state: str, flag_id: str, note: str | None, author: str | None) -> None:
+    """Mark a flag justified or unjustified; the newest verdict counts, and it survives every rebuild."""
+    from pipeline.flags.adjudicate import FlagError, record_verdict
+
+    try:
+        verdict = record_verdict(_engine(), state, flag_id, note=note, author=author)
+    except FlagError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"flag {verdict.flag_id}: {verdict.state} (by {verdict.author})")
 # <<< flags commands
 
 
