@@ -353,7 +353,7 @@ def seed_instruments(engine: Engine, *, fictional: bool = True, hostile: bool = 
                     provider_bin=provider[1] or (ORGS[provider[2]].bin if provider[2] else None),
                     provider_name=provider[0], subject=memo.subject, amount_kzt=None, signed_on=memo.signed_on,
                     region_kato="71", source_url=memo.source_url, evidence_raw_ids=list(evidence),
-                    is_fictional=fictional,
+                    is_fictional=fictional, instrument_ref=memo.id,
                 )
             )  # fmt: skip
 
@@ -381,5 +381,6 @@ def seed_instruments(engine: Engine, *, fictional: bool = True, hostile: bool = 
                 provider_id=f"kz-bin-{private.bin}", provider_bin=private.bin, provider_name=private.name_ru,
                 subject=PPP_PROJECT, amount_kzt=PPP_AMOUNT, signed_on=date(2023, 8, 1), region_kato="71",
                 source_url=PPP_SOURCE_URL, evidence_raw_ids=[ppp_raw.id], is_fictional=fictional,
+                instrument_ref=PPP_ID,
             )
         )  # fmt: skip
