@@ -44,6 +44,7 @@ characters, the exporters rely on networkx's XML escaping (tested with a hostile
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import heapq
 import itertools
@@ -51,6 +52,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -58,6 +60,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import orjson
 from sqlalchemy import Connection, Engine, String, Text, bindparam, case, cast, func, literal, select
 
 from entities.models import (
@@ -352,8 +355,29 @@ def compute_edges(conn: Connection) -> dict[tuple[str, str, str], dict[str, Any]
 # ------------------------------------------------------------------------------------------- stage
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building large containers that are not garbage.
+
+    It would otherwise rescan every object built so far each few thousand allocations: at the 1M scale that
+    was half of the stage's and of the load's CPU time (measured: 2.8 → 1.3 s and 1.75 → 0.7 s at 100k).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def run_graph_stage(engine: Engine, *, force: bool = False) -> GraphStageReport:
     """Bring `graph_edges` up to date with its inputs; a no-op when they did not change (module docstring)."""
+    with gc_paused():
+        return _run_graph_stage(engine, force=force)
+
+
+def _run_graph_stage(engine: Engine, *, force: bool) -> GraphStageReport:
     started = datetime.now(UTC)
     report = GraphStageReport()
     with engine.connect() as conn:
@@ -449,13 +473,22 @@ def load_graph(engine: Engine, *, use_cache: bool = True) -> nx.MultiGraph:
 
 
 def _read_graph(conn: Connection) -> nx.MultiGraph:
+    with gc_paused():
+        return _read_graph_unpaused(conn)
+
+
+def _read_graph_unpaused(conn: Connection) -> nx.MultiGraph:
     graph = nx.MultiGraph()
+    # Attributes come as text and are parsed with orjson: decoding 761k JSON objects with the standard library
+    # was over half of the load time at the 1M scale.
     query = select(edges_t.c.id, edges_t.c.source_id, edges_t.c.target_id, edges_t.c.kind, edges_t.c.weight,
-                   edges_t.c.attrs, edges_t.c.is_fictional)
+                   cast(edges_t.c.attrs, Text), edges_t.c.is_fictional)
     add = graph.add_edge
-    for edge_id, source, target, kind, weight, attrs, fictional in conn.execution_options(
+    loads = orjson.loads
+    for edge_id, source, target, kind, weight, attrs_text, fictional in conn.execution_options(
         stream_results=True, yield_per=20000
     ).execute(query):
+        attrs = loads(attrs_text) if attrs_text else {}
         attrs.pop("digest", None)
         add(source, target, key=kind, kind=kind, weight=weight, edge_id=edge_id, is_fictional=bool(fictional),
             source=source, target=target, **attrs)
