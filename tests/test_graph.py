@@ -409,8 +409,10 @@ def test_demo_operator_to_official_path(db_url: str, engine: Engine, tmp_path: P
     assert officials, "the department's head is known (goszakup employees / gov.kz leadership)"
     assert contracts, "the new operator's contracts from February 2025 were crawled"
     assert memoranda, "the switch memorandum was crawled and its engagement names the operator"
-    # The signatory of the memorandum when the build knows it (issue 4), else the department's head.
-    official = sorted(officials, key=lambda r: (r.role != "signatory", r.person_id))[0].person_id
+    # The official who signed the memorandum for the department (issue 4 reads the signatories from the release).
+    signatories = sorted(r.person_id for r in officials if r.role == "signatory")
+    assert signatories, "the memorandum's press release names who signed it for the department"
+    official = signatories[0]
 
     monkeypatch.setenv("ASHYQ_DATABASE_URL", db_url)
     runner = CliRunner()
