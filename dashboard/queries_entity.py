@@ -43,6 +43,7 @@ from entities.models import (
     Bid,
     Contract,
     Engagement,
+    EngagementTotal,
     EntityLink,
     Flag,
     FlagAdjudication,
@@ -70,6 +71,7 @@ L = Lot.__table__.c
 PR = Procurement.__table__.c
 C = Contract.__table__.c
 F = Flag.__table__.c
+ET = EngagementTotal.__table__.c  # pre-aggregated per region/year/basis by `pipeline.aggregates`
 FA = FlagAdjudication.__table__.c
 
 SEARCH_LIMIT = 50  # results shown
@@ -809,6 +811,33 @@ def _amount() -> Any:
 
 
 def _by_basis_year(engine: Engine, f: RegionFilter) -> pd.DataFrame:
+    if not f.district:  # a whole region: the build's pre-aggregated totals, when the build has written them
+        totals = _by_basis_year_from_totals(engine, f.kato)
+        if totals is not None:
+            return totals
+    return _by_basis_year_direct(engine, f)
+
+
+def _by_basis_year_from_totals(engine: Engine, kato: str) -> pd.DataFrame | None:
+    """The same frame as `_by_basis_year_direct`, from `engagement_totals` (a few rows per region and year
+    instead of the region's ~100k engagements at the 1M scale); None when the aggregates are empty."""
+    with engine.connect() as conn:
+        if conn.execute(select(ET.id).limit(1)).first() is None:
+            return None
+    query = (
+        select(ET.legal_basis, ET.competitive, ET.year.label("year"), func.sum(ET.contracts).label("engagements"),
+               func.coalesce(func.sum(ET.amount_kzt), 0).label("amount_kzt"))
+        .where(ET.region_kato == kato)
+        .group_by(ET.legal_basis, ET.competitive, ET.year)
+    )  # fmt: skip
+    frame = _frame(engine, query)
+    if not frame.empty:
+        frame["engagements"] = frame["engagements"].astype(int)
+        frame["amount_kzt"] = frame["amount_kzt"].map(lambda v: Decimal(str(v)).quantize(Decimal("0.01")))
+    return frame
+
+
+def _by_basis_year_direct(engine: Engine, f: RegionFilter) -> pd.DataFrame:
     year = extract("year", E.signed_on)
     query = (
         select(E.legal_basis, E.competitive, year.label("year"), func.count().label("engagements"), _amount())

@@ -408,3 +408,26 @@ def test_region_page_without_region_asks_for_one(app: Callable[..., AppTest], se
     rows = [r for r in ENGAGEMENTS if r.region == "71"]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[translate("ru", "region.metric.engagements")] == format_int(len(rows), "ru")
+
+
+def _mix(frame: pd.DataFrame) -> list[tuple[object, ...]]:
+    """A basis/year frame as comparable rows (an undated group as year -1)."""
+    return sorted(
+        (r.legal_basis, bool(r.competitive), -1 if pd.isna(r.year) else int(r.year), int(r.engagements),
+         Decimal(str(r.amount_kzt)).quantize(Decimal("0.01")))
+        for r in frame.itertuples()
+    )  # fmt: skip
+
+
+def test_region_mix_from_aggregates_equals_the_direct_query(engine: Engine, reader: Engine) -> None:
+    """After the build's aggregates exist, the region page reads them; the mix must be what the scan gives."""
+    from pipeline.aggregates import refresh
+
+    assert q._by_basis_year_from_totals(reader, "75") is None  # no aggregates yet: the page scans
+    refresh(engine)
+    for kato in ("71", "75", "63"):
+        f = q.RegionFilter(kato)
+        fast = q._by_basis_year_from_totals(reader, kato)
+        assert fast is not None
+        assert _mix(fast) == _mix(q._by_basis_year_direct(reader, f)) != []
+        assert q.region_view(reader, f)["summary"]["engagements"] == len([r for r in ENGAGEMENTS if r.region == kato])
