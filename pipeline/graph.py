@@ -727,6 +727,9 @@ def _flat(value: Any) -> Any:
     return str(value)
 
 
+EXPORT_URLS_PER_EDGE = 5  # source URLs written on each exported edge (all evidence references are written too)
+
+
 def export_graph(engine: Engine, path: Path, fmt: str = "gexf") -> tuple[int, int]:
     """Write the whole graph with its evidence to GEXF or GraphML; returns (nodes, edges).
 
@@ -736,6 +739,7 @@ def export_graph(engine: Engine, path: Path, fmt: str = "gexf") -> tuple[int, in
     if fmt not in ("gexf", "graphml"):
         raise GraphQueryError(f"unknown graph format {fmt!r}: gexf or graphml")
     graph = nx.MultiGraph()
+    first_refs: dict[str, list[str]] = {}  # edge key → the evidence whose source URLs the edge carries
     with engine.connect() as conn:
         query = select(edges_t.c.id, edges_t.c.source_id, edges_t.c.target_id, edges_t.c.kind, edges_t.c.weight,
                        edges_t.c.attrs, edges_t.c.evidence, edges_t.c.is_fictional)
@@ -746,10 +750,17 @@ def export_graph(engine: Engine, path: Path, fmt: str = "gexf") -> tuple[int, in
             data.pop("digest", None)
             flat = {f"a_{k}": _flat(v) for k, v in data.items() if v is not None and k not in ("count",)}
             flat["count"] = int(data.get("count", 1) or 1)
-            flat["evidence"] = _flat(evidence if isinstance(evidence, list) else json.loads(evidence))
+            refs = evidence if isinstance(evidence, list) else json.loads(evidence)
+            flat["evidence"] = _flat(refs)
+            first_refs[f"e{edge_id}"] = refs[:EXPORT_URLS_PER_EDGE]
             graph.add_edge(source, target, key=f"e{edge_id}", id=f"e{edge_id}", kind=kind, weight=float(weight),
                            is_fictional=bool(fictional), **flat)
         _ = _read_node_attrs(conn, graph)
+    # Provenance in the file itself: each edge names the source pages of its first pieces of evidence.
+    urls = evidence_urls(engine, {ref for refs in first_refs.values() for ref in refs})
+    for _u, _v, key, data in graph.edges(keys=True, data=True):
+        found = (urls.get(ref) for ref in first_refs.get(key, []))
+        data["source_urls"] = " | ".join(dict.fromkeys(url for url in found if url))
     for _u, _v, data in graph.edges(data=True):
         for key in [k for k in data if k.startswith("a_")]:
             data[key] = str(data[key])  # one type per key whatever the edge kind

@@ -443,5 +443,7 @@ def test_demo_operator_to_official_path(db_url: str, engine: Engine, tmp_path: P
     out = tmp_path / "demo.gexf"
     g.export_graph(engine, out, "gexf")
     exported = nx.read_gexf(out)
-    assert any(d["kind"] == "memorandum" and any(f"memorandum:{m}" in d["evidence"] for m in memoranda)
-               for _u, _v, d in exported.edges(data=True))
+    memo_edges = [d for _u, _v, d in exported.edges(data=True)
+                  if d["kind"] == "memorandum" and any(f"memorandum:{m}" in d["evidence"] for m in memoranda)]
+    assert memo_edges
+    assert all(d["source_urls"].startswith("http://127.0.0.1") for d in memo_edges)  # provenance in the file
