@@ -55,7 +55,7 @@ from entities.models import (
     RawRecord,
     Role,
 )
-from entities.names import skeleton_text
+from entities.names import KAZAKH_TO_RUSSIAN, skeleton_text
 from pipeline.export import csv_cell
 from pipeline.normalize.common import name_norm
 
@@ -160,7 +160,7 @@ def _ids_of(engine: Engine, query: Select[Any]) -> list[Any]:
 # A Russian letter and its Kazakh neighbours, matched as one character class (GLOB on SQLite, a regular
 # expression on PostgreSQL): both run natively over `name_norm`, where folding the column per row would not.
 # `name_norm` is case-folded with ё→е, and query words are letters and digits only (no pattern syntax).
-_KZ_PAIRS = tuple(zip("әіңғүұқөһ", "аингуукох", strict=True))
+_KZ_PAIRS = tuple((k, r) for k, r in KAZAKH_TO_RUSSIAN.items() if k != "ё")  # name_norm already has ё → е
 _CLASSES = {"а": "аә", "и": "иі", "н": "нң", "г": "гғ", "у": "уүұ", "к": "кқ", "о": "оө", "х": "хһ"}
 
 

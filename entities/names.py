@@ -32,13 +32,13 @@ from entities.config import REFERENCE_DIR
 # ----------------------------------------------------------------------------------------------- folding
 
 # Kazakh letters → the Russian letters Russian-language sources write instead (Күнделік → Кунделик).
+# The one list of these pairs: search folding (`pipeline.aggregates`, the dashboard) derives from it too.
+KAZAKH_TO_RUSSIAN: dict[str, str] = {
+    "ә": "а", "ғ": "г", "қ": "к", "ң": "н", "ө": "о", "ұ": "у", "ү": "у", "һ": "х", "і": "и", "ё": "е",
+}  # fmt: skip
 _KAZAKH_TO_RUSSIAN = str.maketrans(
-    {
-        "ә": "а", "ғ": "г", "қ": "к", "ң": "н", "ө": "о", "ұ": "у", "ү": "у", "һ": "х", "і": "и",
-        "Ә": "А", "Ғ": "Г", "Қ": "К", "Ң": "Н", "Ө": "О", "Ұ": "У", "Ү": "У", "Һ": "Х", "І": "И",
-        "ё": "е", "Ё": "Е",
-    }
-)  # fmt: skip
+    KAZAKH_TO_RUSSIAN | {k.upper(): v.upper() for k, v in KAZAKH_TO_RUSSIAN.items()}
+)
 # Apostrophes carry no letter (Il'yasov, O'Neil; the 2017 Kazakh Latin used them as diacritics).
 _APOSTROPHES = str.maketrans(dict.fromkeys("'’ʼ`´ʻ‘", ""))
 

@@ -46,6 +46,7 @@ from entities.models import (
     RawRecord,
     SourceTotal,
 )
+from entities.names import KAZAKH_TO_RUSSIAN
 
 E = Engagement.__table__.c
 O = Organization.__table__.c  # noqa: E741 - short alias used only in query expressions
@@ -59,13 +60,17 @@ SEARCH_BATCH = 5_000
 # Search must not depend on case or on Kazakh letters: a reader types «білім» or «БИЛИМ» for «Білім».
 # The dashboard folds typed text the same way (`dashboard.queries.fold_text`, and `fold()` in SQL where
 # the folded table is not built yet), so the mapping is listed once, here.
+# The letter pairs come from the resolver (`entities.names.KAZAKH_TO_RUSSIAN`); FOLD_FROM/FOLD_TO are the same
+# mapping as two equal-length strings, the form SQL `translate()` takes.
 _UPPER = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯӘІҢҒҮҰҚӨҺ"
 _LOWER = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяәіңғүұқөһ"
-_KAZAKH = "әіңғүұқөһё"
-_RUSSIAN = "аингууукое"
+_KAZAKH = "".join(KAZAKH_TO_RUSSIAN)
+_RUSSIAN = "".join(KAZAKH_TO_RUSSIAN.values())
 FOLD_FROM = _UPPER + _KAZAKH
 FOLD_TO = _LOWER.translate(str.maketrans(_KAZAKH, _RUSSIAN)) + _RUSSIAN
 _FOLD_TABLE = str.maketrans(FOLD_FROM, FOLD_TO)
+# Bumped when the folding or a table's shape changes, so the build refreshes aggregates written by older code.
+AGGREGATES_VERSION = 2
 
 
 def fold_text(value: str | None) -> str | None:

@@ -360,11 +360,12 @@ def run_build(engine: Engine, progress: bool = False, batch_size: int = DEFAULT_
     # Pre-aggregated tables the dashboard reads at scale (DESIGN §11): rewritten after every stage that writes
     # engagements, organizations or raw records, in one transaction.
     # Skipped when the inputs' fingerprint (the graph stage's: counts and max ids) is what the last refresh saw.
+    from pipeline.aggregates import AGGREGATES_VERSION
     from pipeline.aggregates import refresh as refresh_aggregates
     from pipeline.graph import input_fingerprint
 
     with engine.connect() as conn:
-        inputs = input_fingerprint(conn)
+        inputs = (input_fingerprint(conn) + AGGREGATES_VERSION) % 2**63
         fresh = watermark(conn, STAGE_AGGREGATES) == inputs
     if not fresh:
         refresh_aggregates(engine)
