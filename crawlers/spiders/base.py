@@ -161,6 +161,20 @@ class UnitSpider(scrapy.Spider):
     def mark_failed(self, uid: str, reason: str) -> None:
         self.unit(uid)["failed"].append(reason)
 
+    @staticmethod
+    def _rkey(spec: Spec) -> str:
+        """The request's identity in the tracker: what makes two requests the same for this access pattern."""
+        raise NotImplementedError
+
+    def _track(self, spec: Spec) -> None:
+        """Register `spec` as outstanding under its request key (and in its unit, if any), so resume finds it."""
+        rkey = self._rkey(spec)
+        spec["rkey"] = rkey
+        tracker = self.tracker
+        tracker["requests"][rkey] = spec
+        if spec.get("unit") is not None:
+            tracker["units"][spec["unit"]]["pending"].add(rkey)
+
     @property
     def _unit_order(self) -> dict[str, int]:
         return self.state.setdefault("unit_order", {})
@@ -284,12 +298,7 @@ class GraphQLCursorSpider(UnitSpider):
         return self._send(spec)
 
     def _send(self, spec: Spec) -> scrapy.Request:
-        rkey = self._rkey(spec)
-        spec["rkey"] = rkey
-        tracker = self.tracker
-        tracker["requests"][rkey] = spec
-        if spec.get("unit") is not None:
-            tracker["units"][spec["unit"]]["pending"].add(rkey)
+        self._track(spec)
         return self._request(spec)
 
     @staticmethod

@@ -131,12 +131,7 @@ class RestUnitSpider(UnitSpider):
 
     def send(self, spec: Spec) -> list[scrapy.Request]:
         """Register `spec` as outstanding (with its unit, if any) and return the request(s) to yield."""
-        rkey = self._rkey(spec)
-        spec["rkey"] = rkey
-        tracker = self.tracker
-        tracker["requests"][rkey] = spec
-        if spec.get("unit") is not None:
-            tracker["units"][spec["unit"]]["pending"].add(rkey)
+        self._track(spec)
         return self.dispatch(spec)
 
     @staticmethod
