@@ -22,7 +22,7 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.fuzz import ratio
 
 from entities.config import REFERENCE_DIR
-from entities.names import skeleton
+from entities.names import skeleton as _word_skeleton
 
 Gender = Literal["m", "f"]
 
@@ -50,8 +50,25 @@ _SURNAME_SUFFIXES: tuple[tuple[str, Gender | None], ...] = (
     ("ski", "m"),
     ("enko", None),
 )
-# Latin initials written with two letters: Zh. (Ж), Sh. (Ш), Ch. (Ч), Kh. (Х), Ts. (Ц), Yu. (Ю), Ya. (Я), Ye. (Е)
-_DIGRAPH_INITIALS = {"zh", "sh", "ch", "kh", "ts", "yu", "ya", "ye"}
+# Latin initials written with two letters: Zh. (Ж), Sh. (Ш), Ch. (Ч), Kh. (Х), Ts. (Ц), Yu. (Ю), Ya. (Я), Ye. (Е),
+# Gh. (Ғ, BGN/PCGN Kazakh)
+_DIGRAPH_INITIALS = {"zh", "sh", "ch", "kh", "ts", "yu", "ya", "ye", "gh"}
+# Russian patronymics of the short form, which no suffix rule can tell from a surname like Бабич: Ильич (Илья),
+# Кузьмич, Фомич, Лукич, Никитич, Саввич. Listed whole, as skeletons.
+_SHORT_PATRONYMICS = {"ilic", "kuzmic", "fomic", "lukic", "nikitic", "savic"}
+# Person-only folds on top of the word skeleton, for transliterations of ё and ц that the organization keys do
+# not need: Solovyov/Соловьёв (yo after a consonant → io; ё folds to е), Pyotr/Пётр, Kuznetcova/Кузнецова (GOST
+# 2006 writes ц as tc).
+_PERSON_FOLDS = ((re.compile(r"(?<=[b-df-hj-np-tv-z])io"), "e"), (re.compile("tc"), "c"))
+
+
+@lru_cache(maxsize=500_000)
+def skeleton(token: str) -> str:
+    """`entities.names.skeleton` plus the person-only folds above."""
+    text = _word_skeleton(token)
+    for pattern, repl in _PERSON_FOLDS:
+        text = pattern.sub(repl, text)
+    return text
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _APOSTROPHES = str.maketrans(dict.fromkeys("'’ʼ`´ʻ‘", ""))
 
@@ -72,6 +89,8 @@ def _patronymic(skel: str, *, typo: bool = False) -> tuple[str, Gender] | None:
     With `typo`, a four-letter ending one edit away also counts (Жаксылыкыкзы), for a long word in the
     patronymic's place.
     """
+    if skel in _SHORT_PATRONYMICS:
+        return skel[:-2], "m"
     for suffix, gender in _PATRONYMIC_SUFFIXES:
         if skel.endswith(suffix) and len(skel) - len(suffix) >= 2:
             stem = skel[: -len(suffix)]
@@ -344,10 +363,12 @@ def _compare_oriented(a: PersonName, b: PersonName) -> PersonMatch:
         return PersonMatch(0.0, "none", "surname", s_sur)
     # given name
     if a.given and b.given:
+        known = _given_names()
         s_giv = ratio(a.given, b.given)
         if s_giv < _SAME_GIVEN and _given_typo(a.given, b.given):
             s_giv = _SAME_GIVEN  # «Гаусар» is «Гаухар» mistyped; «Мурат» is not «Марат»
-        if s_giv < _SAME_GIVEN:
+        if s_giv < _SAME_GIVEN or (a.given != b.given and a.given in known and b.given in known):
+            # Two given names we both know are two names, however close (Айбек and Әлібек): not a typo.
             return PersonMatch(0.0, "none", "given", s_sur, s_giv)
     elif a.given_initial != b.given_initial:
         return PersonMatch(0.0, "none", "given", s_sur)
@@ -357,7 +378,9 @@ def _compare_oriented(a: PersonName, b: PersonName) -> PersonMatch:
     s_pat: float | None = None
     if a.patronymic and b.patronymic:
         s_pat = ratio(a.patronymic, b.patronymic)
-        if s_pat < 75:
+        known = _given_names()
+        # A patronymic is a father's given name: two we both know are two fathers (Үсенқызы, Дүйсенқызы).
+        if s_pat < 75 or (a.patronymic != b.patronymic and a.patronymic in known and b.patronymic in known):
             return PersonMatch(0.0, "none", "patronymic", s_sur, s_giv)
     elif a.patronymic_initial and b.patronymic_initial and a.patronymic_initial != b.patronymic_initial:
         return PersonMatch(0.0, "none", "patronymic", s_sur, s_giv)

@@ -688,9 +688,11 @@ def person_link_rule(m: PersonMatch, ctx_a: str | None, ctx_b: str | None) -> tu
         return ("person_full3", True) if not conflict else ("different_context", False)
     if m.tier == "full2" and m.surname_score >= 92 and m.given_score >= 90:
         return ("person_full2", True) if not conflict else ("different_context", False)
+    if m.tier == "initials" and same_ctx and m.surname_score >= 85:
+        # Within one organization a surname one slip away (Жмуабаева, Kulikoav) with the same initials is the
+        # same person; across organizations only an exact surname may even be considered.
+        return "person_initials_same_context", True
     if m.tier == "initials" and m.surname_score >= 95:
-        if same_ctx:
-            return "person_initials_same_context", True
         return ("different_context" if conflict else "initials_without_context"), False
     return "review_band", False
 
@@ -862,6 +864,21 @@ def _resolve_kind(
             for sg in losers:
                 for m in by_sig[sg]:
                     contested.add((min(node, m), max(node, m)))
+    if isinstance(matcher, _PersonMatcher):
+        # A full name named for no organization («Бейсенов Ерқанат») that fits the Ерқанат of school A, while an
+        # «Е.М. Бейсенов» of school B fits it too, could be either: its link to school A is contested as well.
+        ctx = matcher.node_ctx
+        rivals: dict[int, set[str]] = {}
+        for x, y, _, rule in review:
+            if rule != "initials_without_context":
+                continue
+            for full, init in ((x, y), (y, x)):
+                if ctx[full] is None and matcher.node_person[full].given is not None and ctx[init] is not None:
+                    rivals.setdefault(full, set()).add(ctx[init])
+        for x, y, _, _ in auto:
+            for loose, placed in ((x, y), (y, x)):
+                if ctx[loose] is None and ctx[placed] is not None and rivals.get(loose, set()) - {ctx[placed]}:
+                    contested.add((min(x, y), max(x, y)))
     kept = []
     for x, y, score, rule in auto:
         if (min(x, y), max(x, y)) in contested:
@@ -977,26 +994,58 @@ def _link_unique_initials(
                 continue  # an initials mention with an IIN is someone definite: only the IIN links it
             if p.given is None and (reason == "initials_one_part" or matcher.node_ctx[node] is None):
                 cands.setdefault(node, []).append((other, score))
-    linked: list[tuple[int, int, float]] = []
-    for node in sorted(cands, key=lambda n: rank[n]):
-        own = cl.find(node)
-        # Only candidates that say something about who they are count (a full given name, an IIN or another
-        # organization): another «М. Ильясов» of the same organization, or of none, is the same puzzle.
-        telling = [
+    # Only candidates that say something about who they are count (a full given name, an IIN or another
+    # organization): another «М. Ильясов» of the same organization, or of none, is the same puzzle.
+    telling = {
+        node: [
             (o, sc)
-            for o, sc in cands[node]
+            for o, sc in near
             if matcher.node_person[o].given is not None
             or ids_of(o)
             or matcher.node_ctx[o] not in (None, matcher.node_ctx[node])
         ]
-        roots = {cl.find(o) for o, _ in telling} - {own}
-        if len(roots) != 1 or any(cl.find(o) == own for o, _ in telling):
-            continue  # ambiguous, or already with one of its candidates
-        other, score = max(telling, key=lambda c: (c[1], -rank[c[0]]))
-        linked.append((node, other, score))
-    # Decided on the clusters as they stood, so that one initials mention cannot make another's choice.
-    for node, other, score in linked:
-        merge(node, other, "person_initials_unique", score, True)
+        for node, near in cands.items()
+    }
+    order = sorted(cands, key=lambda n: rank[n])
+    # Rounds until nothing changes: «Ш. Токтарова» of school X joining the Шолпан of school X in one round turns
+    # two candidates of the no-context «Ш.Т. Токтарова» into one entity, which the next round can see.
+    for _ in range(8):
+        linked: list[tuple[int, int, float]] = []
+        for node in order:
+            own = cl.find(node)
+            if telling[node]:
+                roots = {cl.find(o) for o, _ in telling[node]} - {own}
+                if len(roots) != 1 or any(cl.find(o) == own for o, _ in telling[node]):
+                    continue  # ambiguous, or already with one of its candidates
+                other, score = max(telling[node], key=lambda c: (c[1], -rank[c[0]]))
+                linked.append((node, other, score))
+            elif matcher.node_ctx[node] is not None:
+                # Nothing in the data tells of a second person: every mention of one organization that fits
+                # «Д. Темирханова» is initials only («Д.С. Темирханова», another «Д. Темирханова»). When they
+                # all fit each other they are one person; two that clash (Д.С. and Д.А.) leave it alone.
+                # Judged on the whole group the mention is tied to by such candidates, not on its own neighbours:
+                # «Д.С.» fits «Д.» and so does «Д.А.», which does not make Д.С. and Д.А. one person.
+                same = [(o, sc) for o, sc in cands[node] if matcher.node_ctx[o] == matcher.node_ctx[node]]
+                group, todo = {node}, [node]
+                while todo:
+                    for o, _ in cands.get(todo.pop(), ()):
+                        if o not in group and matcher.node_ctx[o] == matcher.node_ctx[node]:
+                            group.add(o)
+                            todo.append(o)
+                roots_group = sorted({cl.find(o) for o in group}, key=lambda r: rank[r])
+                if not same or any(
+                    matcher.cluster_conflict(cl, ra, rb) is not None
+                    for i, ra in enumerate(roots_group)
+                    for rb in roots_group[i + 1 :]
+                ):
+                    continue
+                other, score = max(same, key=lambda c: (c[1], -rank[c[0]]))
+                linked.append((node, other, score))
+        # Decided on the clusters as they stood, so that within a round one initials mention cannot make
+        # another's choice.
+        merged = [merge(node, other, "person_initials_unique", score, True) is None for node, other, score in linked]
+        if not any(merged):
+            break
 
 
 def _ref_ranks(matcher: _KindMatcher) -> list[int]:

@@ -104,3 +104,44 @@ def test_a_mistyped_given_name_is_not_another_name() -> None:
 def test_parsing_never_fails(text: str) -> None:
     p = parse_person(text)
     assert compare(p, p).veto in {None, "unusable"}
+
+
+# ------------------------------------------------------------------------------------------ session 3
+
+
+def test_short_russian_patronymics_place_the_surname_last() -> None:
+    p = parse_person("Аркадий Ильич Орлов")
+    assert (p.surname, p.given, p.patronymic_initial) == ("orlov", "arkadi", "i")
+    assert compare(p, parse_person("Орлов Аркадий Ильич")).tier == "full3"
+    assert parse_person("Орлов Аркадий Ильич").patronymic == parse_person("Orlov Arkadii Ilyich").patronymic
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Solovyov Nikita", "Соловьёв Никита"),
+        ("Kovalyov Pyotr Nikolaevich", "Ковалёв Пётр Николаевич"),
+        ("Kuznetcova Vera", "Кузнецова Вера"),
+        ("Fyodorova Alyona", "Фёдорова Алёна"),
+    ],
+)
+def test_transliterations_of_yo_and_ts_meet(a: str, b: str) -> None:
+    pa, pb = parse_person(a), parse_person(b)
+    assert (pa.surname, pa.given) == (pb.surname, pb.given)
+
+
+def test_latin_gh_is_one_initial() -> None:
+    p = parse_person("Tursynov Gh.Zh.")
+    assert (p.surname, p.given, p.given_initial, p.patronymic_initial) == ("tursinov", None, "g", "z")
+
+
+def test_two_known_given_names_are_two_people_however_close() -> None:
+    assert compare(parse_person("Ғалымжанов Айбек"), parse_person("Ғалымжанов Әлібек")).veto == "given"
+    # A typo of a known name is still the name.
+    assert compare(parse_person("Ғалымжанов Айбек"), parse_person("Ғалымжанов Айбеек")).veto is None
+
+
+def test_two_known_fathers_names_are_two_patronymics() -> None:
+    a, b = parse_person("Ибраева Гүлмира Үсенқызы"), parse_person("Ибраева Гүлмира Дүйсенқызы")
+    assert compare(a, b).veto == "patronymic"
+    assert compare(a, parse_person("Ибраева Гулмира Усеновна")).veto is None

@@ -351,9 +351,73 @@ def test_labelled_sets_meet_the_targets(name: str) -> None:
 # Person recall: the target is 0.90. The held-out sets are below it (see README, «Entity resolution»): most of
 # the missed pairs are people named in two organizations or with no context, which the matcher leaves to
 # review on purpose. The floors guard against regressions.
-PERSON_RECALL_FLOOR = {"core.csv": 1.0, "dev.csv": 0.90, "heldout.csv": 0.82, "persons_heldout.csv": 0.79}
+PERSON_RECALL_FLOOR = {"core.csv": 1.0, "dev.csv": 0.90, "heldout.csv": 0.86, "persons_heldout.csv": 0.82}
 # persons_heldout.csv (bench/er_persons_dataset.py, written after the tuning) misses the 0.99 precision target:
 # its wrong merges are namesakes, siblings and a father and son that no name, context or initial tells apart
 # (e.g. a brother named only as «Г. Беляев» in the one organization where only his brother's full name appears).
 # A regression guard at its measured level, not the target.
-PERSON_PRECISION_FLOOR = {"persons_heldout.csv": 0.975}
+PERSON_PRECISION_FLOOR = {"persons_heldout.csv": 0.985}
+
+
+# ------------------------------------------------------------------------ session 3: persons' recall and precision
+
+
+def test_an_initials_mention_waits_for_its_candidates_to_become_one_person() -> None:
+    # «Ш. Токтарова» of school A joins the Шолпан of school A; only then is the Шолпан Т. of school A the one
+    # entity the no-context «Ш.Т. Токтарова» fits (the Шолпан Е. of school B has another patronymic).
+    res = resolve(
+        [
+            person("1", "Токтарова Шолпан Толегенкызы", BIN_A),
+            person("2", "Ш. Токтарова", BIN_A),
+            person("3", "Ш.Т. Токтарова"),
+            person("4", "ТОКТАРОВА ШОЛПАН ЕСЕНКЫЗЫ", BIN_B),
+        ]
+    )
+    assert same(res, "1", "2", "3")
+    assert apart(res, "1", "4")
+    assert res.assignments["3"].rule == "person_initials_unique"
+
+
+def test_initials_of_one_organization_are_one_person_unless_two_clash() -> None:
+    alone = resolve(
+        [person("1", "Д. Темирханова", BIN_A), person("2", "Д.С. Темирханова", BIN_A), person("3", "Д. Темирханова", BIN_A)]
+    )
+    assert same(alone, "1", "2", "3")
+    # Д.С. and Д.А. are two people of school A: «Д. Темирханова» could be either.
+    two = resolve(
+        [
+            person("1", "Д. Темирханова", BIN_A),
+            person("2", "Д.С. Темирханова", BIN_A),
+            person("3", "Д.А. Темирханова", BIN_A),
+        ]
+    )
+    assert apart(two, "1", "2", "3")
+    # In another organization nothing links on initials alone.
+    other = resolve([person("1", "Д. Темирханова", BIN_A), person("2", "Д.С. Темирханова", BIN_B)])
+    assert apart(other, "1", "2")
+
+
+def test_a_mistyped_surname_links_on_initials_only_inside_one_organization() -> None:
+    res = resolve(
+        [
+            person("1", "Жумабаева Ботагоз Токтаркызы", BIN_A),
+            person("2", "Жмуабаева Б.Т.", BIN_A),
+            person("3", "Жмуабаева Б.Т.", BIN_B),
+        ]
+    )
+    assert same(res, "1", "2")
+    assert apart(res, "1", "3")
+
+
+def test_a_no_context_full_name_with_a_rival_in_another_organization_links_to_neither() -> None:
+    rival = resolve(
+        [
+            person("1", "Бейсенов Ерқанат Сағындықұлы", BIN_A),
+            person("2", "Бейсенов Ерқанат"),
+            person("3", "Е.М. Бейсенов", BIN_B),
+        ]
+    )
+    assert apart(rival, "1", "2", "3")
+    # Without the «Е.М. Бейсенов» of school B, the full name joins the only Ерқанат there is.
+    alone = resolve([person("1", "Бейсенов Ерқанат Сағындықұлы", BIN_A), person("2", "Бейсенов Ерқанат")])
+    assert same(alone, "1", "2")
