@@ -234,13 +234,22 @@ def export_ftm_cmd(output: Path) -> None:
 @click.option("--validate", is_flag=True, help="Check the written file against the official OCDS 1.1 schema.")
 def export_ocds_cmd(output: Path, ocid_prefix: str | None, uri: str | None, validate: bool) -> None:
     """goszakup contracts as one OCDS 1.1 release package (one release per contract root)."""
-    from pipeline.export_ocds import DEFAULT_URI, OCID_PREFIX, export_ocds, validate_package
+    from pipeline.export_ocds import (
+        DEFAULT_URI,
+        OCID_PREFIX,
+        NothingToExportError,
+        export_ocds,
+        validate_package,
+    )
 
-    report = export_ocds(_engine(), output, ocid_prefix=ocid_prefix or OCID_PREFIX, uri=uri or DEFAULT_URI)
-    click.echo(f"{report.summary()} written to {output}")
-    if report.releases == 0:
-        click.echo("error: no goszakup contracts to export (an OCDS package needs one release)", err=True)
+    try:
+        report = export_ocds(
+            _engine(), output, ocid_prefix=ocid_prefix or OCID_PREFIX, uri=uri or DEFAULT_URI, allow_empty=False
+        )
+    except NothingToExportError as exc:
+        click.echo(f"error: {exc}; nothing written", err=True)
         sys.exit(1)
+    click.echo(f"{report.summary()} written to {output}")
     if ocid_prefix is None:
         click.echo(f"note: ocids use the placeholder prefix {OCID_PREFIX}; register a prefix before publishing")
     if validate:

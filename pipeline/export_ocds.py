@@ -342,6 +342,10 @@ def _release(
     return _clean(release)
 
 
+class NothingToExportError(ValueError):
+    """The database holds nothing the export could write."""
+
+
 def export_ocds(
     engine: Engine,
     path: Path | str,
@@ -349,8 +353,13 @@ def export_ocds(
     ocid_prefix: str = OCID_PREFIX,
     uri: str = DEFAULT_URI,
     published: datetime | None = None,
+    allow_empty: bool = True,
 ) -> OcdsReport:
-    """Write one release package to `path` (atomically, streaming releases); see the module docstring."""
+    """Write one release package to `path` (atomically, streaming releases); see the module docstring.
+
+    With `allow_empty=False` a database without goszakup contracts raises `NothingToExportError` and leaves `path`
+    as it was: a package without releases is not valid OCDS, and an earlier good file should not be replaced.
+    """
     report = OcdsReport()
     header = {
         "uri": uri,
@@ -364,6 +373,8 @@ def export_ocds(
         for release in _releases(engine, ocid_prefix, report):
             fh.write(("," if report.releases else "") + "\n" + dumps(release))
             report.releases += 1
+        if not report.releases and not allow_empty:
+            raise NothingToExportError("no goszakup contracts to export (an OCDS package needs one release)")
         fh.write("\n]}\n")
     log.info("ocds export: %s", report.summary())
     return report

@@ -388,10 +388,18 @@ def test_empty_database(engine: Engine, tmp_path: Path) -> None:
     assert json.loads((tmp_path / "g.json").read_text(encoding="utf-8"))["engagements"] == []
 
 
-def test_cli_ocds_on_empty_database_fails(db_url: str, tmp_path: Path) -> None:
-    out = CliRunner().invoke(cli, ["export", "ocds", "-o", str(tmp_path / "x.json")], env={"ASHYQ_DATABASE_URL": db_url})
+def test_cli_ocds_on_empty_database_fails_and_writes_nothing(db_url: str, tmp_path: Path) -> None:
+    target = tmp_path / "x.json"
+    out = CliRunner().invoke(cli, ["export", "ocds", "-o", str(target)], env={"ASHYQ_DATABASE_URL": db_url})
     assert out.exit_code == 1
     assert "no goszakup contracts" in out.output
+    assert not target.exists()
+    assert not target.with_name(target.name + ".partial").exists()
+    # An earlier package at that path is left as it was, not replaced by an invalid empty one.
+    target.write_text("earlier package", encoding="utf-8")
+    again = CliRunner().invoke(cli, ["export", "ocds", "-o", str(target)], env={"ASHYQ_DATABASE_URL": db_url})
+    assert again.exit_code == 1
+    assert target.read_text(encoding="utf-8") == "earlier package"
 
 
 # ------------------------------------------------------------------------------------------ pure parts
