@@ -2,6 +2,8 @@
 
 Stages (`build_state` watermarks, as in `pipeline.build`):
 
+0. `merge_govkz_bodies` (before and after stage 1, cheap: one row per gov.kz slug at most) folds each
+   `govkz-<slug>` placeholder organization into the body's own organization once another source brought it.
 1. `normalize:instruments` reads raw records of the sources `curated`, `ppp_import`, `govkz` and `statgov` with
    `id > watermark` in id order, in batches (`pipeline.normalize.instruments`). One batch is one transaction with
    its watermark. A record whose handler fails is quarantined (stage `normalize`) and the build goes on.
@@ -60,6 +62,7 @@ from pipeline.normalize.instruments import (
     STATE_BODY,
     InstrumentCounts,
     forget_org_keys,
+    merge_govkz_bodies,
     normalize_record,
     read_batch,
     resolve_org,
@@ -345,13 +348,27 @@ def write_instrument_engagements(conn: Connection) -> tuple[int, int]:
     return len(rows), len(gone)
 
 
+def _merge_placeholders(engine: Engine, report: InstrumentReport) -> int:
+    with engine.begin() as conn:
+        merged = merge_govkz_bodies(conn)
+    if merged:
+        report.rows_written["organizations_merged"] = report.rows_written.get("organizations_merged", 0) + merged
+    return merged
+
+
 def run_instrument_stages(engine: Engine, batch_size: int = 500) -> InstrumentReport:
     report = InstrumentReport()
+    # Before the records: a body goszakup brought in since the last build replaces its gov.kz placeholder, so
+    # this build's leadership pages and parties find one organization, not two equally good ones. After them:
+    # a body that this stage itself brought (a stat.gov.kz card).
+    merged = _merge_placeholders(engine, report)
     normalize_stage(engine, report, batch_size)
+    merged += _merge_placeholders(engine, report)
     with engine.begin() as conn:
         inputs = _watermark(conn, STAGE_NORMALIZE) + _watermark(conn, GOSZAKUP_STAGE)
         # the stage's watermark here is the sum of both inputs' watermarks: it grows whenever either moves
-        if inputs > _watermark(conn, STAGE_ENGAGEMENTS):
+        # (a merge always follows new records, but its engagements are rewritten even if not)
+        if merged or inputs > _watermark(conn, STAGE_ENGAGEMENTS):
             report.engagements_written, report.engagements_removed = write_instrument_engagements(conn)
             _set(conn, STAGE_ENGAGEMENTS, inputs)
     return report

@@ -26,8 +26,9 @@ Sources and what they become (all rows carry `raw_record_id` and `is_fictional`)
   body's organization. Slug → organization: the body's `name_ru` (and `bin`, when the slug list gains one) from
   `data/reference/govkz_slugs.csv`, through `resolve_org` — so the demo's «Управление образования … (демо)»
   goszakup buyer is found by the resolver's name key for fictional records; only when nothing matches is an
-  organization `govkz-<slug>` (kind `public_body`) created so the role has somewhere to point. Known limit: if the
-  goszakup organization only arrives in a later build, the `govkz-<slug>` organization made earlier stays. gov.kz publishes no dates for curators:
+  organization `govkz-<slug>` (kind `public_body`) created so the role has somewhere to point. When the body's
+  own organization arrives in a later build (goszakup, stat.gov.kz), `merge_govkz_bodies` folds the placeholder
+  into it, so the crawl order does not decide how many nodes one body has. gov.kz publishes no dates for curators:
   start and end dates stay empty.
 - `statgov` company cards: the organization `kz-bin-<BIN>` gets its registration date (the served UTC instant
   read as an Almaty date), KATO, region and OKED; its name only where none is known; the director (`fio`)
@@ -59,12 +60,13 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Column, Connection, Table, delete, func, select, update
 
 from entities.config import REFERENCE_DIR
 from entities.models import (
     CuratedFact,
     Document,
+    EntityLink,
     Memorandum,
     MemorandumParty,
     Organization,
@@ -211,17 +213,26 @@ def _key_index(conn: Connection) -> dict[str, list[str]]:
 
 
 def resolve_org(
-    conn: Connection, name: str | None, bin_: str | None, *, language: str | None = None, fictional: bool = False
+    conn: Connection, name: str | None, bin_: str | None, *, language: str | None = None, fictional: bool = False,
+    exclude: frozenset[str] = frozenset(),
 ) -> tuple[str | None, str | None]:
     """(organization id, rule) of a party name, or (None, None). Rules, in order, each only when unique:
     `bin`; `name_norm` (the name as written, exact normalized); `nominative` (the name put back into the
     nominative, `pipeline.memoranda.nominative`, exact normalized); `legal_form` (the quoted name with its legal
     form spelled the register's way: «X» ЖШС → ТОО X); `name_key` (the resolver's name key among public
-    bodies, `org_name_key`)."""
+    bodies, `org_name_key`). Organizations in `exclude` are not candidates (`merge_govkz_bodies` looks for the
+    body a `govkz-<slug>` placeholder stands for, other than the placeholder itself)."""
+
+    def matching(where: Any) -> list[str]:
+        query = select(orgs_t.c.id).where(where)
+        if exclude:
+            query = query.where(orgs_t.c.id.not_in(sorted(exclude)))
+        return list(conn.execute(query.order_by(orgs_t.c.id).limit(2)).scalars())
+
     if bin_:
-        found = conn.execute(select(orgs_t.c.id).where(orgs_t.c.bin == bin_).limit(1)).scalar_one_or_none()
+        found = matching(orgs_t.c.bin == bin_)
         if found:
-            return found, "bin"
+            return found[0], "bin"
     if not name:
         return None, None
     nom = nominative(name, language)
@@ -230,7 +241,7 @@ def resolve_org(
         key = name_norm(text)
         if key and key not in tried:
             tried.add(key)
-            ids = conn.execute(select(orgs_t.c.id).where(orgs_t.c.name_norm == key).limit(2)).scalars().all()
+            ids = matching(orgs_t.c.name_norm == key)
             if len(ids) == 1:
                 return ids[0], rule
     parsed = normalize_org(nom)
@@ -238,12 +249,12 @@ def resolve_org(
     if parsed.legal_form and quoted:
         keys = {k for k in (name_norm(f"{parsed.legal_form} {quoted.group(1)}"),) if k and k not in tried}
         if keys:
-            ids = conn.execute(select(orgs_t.c.id).where(orgs_t.c.name_norm.in_(keys)).limit(2)).scalars().all()
+            ids = matching(orgs_t.c.name_norm.in_(keys))
             if len(ids) == 1:
                 return ids[0], "legal_form"
     key = org_name_key(nom, fictional)
     if key:
-        ids = _key_index(conn).get(key, [])
+        ids = [i for i in _key_index(conn).get(key, []) if i not in exclude]
         if len(ids) == 1:
             return ids[0], "name_key"
     return None, None
@@ -485,6 +496,9 @@ def _slug_of(raw: Any) -> str | None:
     return None
 
 
+PLACEHOLDER_PREFIX = "govkz-"  # `_publisher_org`'s organization for a body no other source had yet
+
+
 def _publisher_org(
     conn: Connection, slug: str | None, fictional: bool, raw_id: int, create: bool
 ) -> str | None:
@@ -497,7 +511,7 @@ def _publisher_org(
     if org_id or not create:
         return org_id
     forget_org_keys(conn, created=True)
-    org_id = f"govkz-{slug}"
+    org_id = f"{PLACEHOLDER_PREFIX}{slug}"
     upsert(
         conn,
         orgs_t,
@@ -507,6 +521,102 @@ def _publisher_org(
         mode=Mode.FILL,
     )  # fmt: skip
     return org_id
+
+
+def _org_references() -> list[tuple[Table, Column[Any]]]:
+    """Every column that points at `organizations.id` (from the models, so a new table is not forgotten)."""
+    return sorted(
+        (
+            (table, fk.parent)
+            for table in orgs_t.metadata.tables.values()
+            for fk in table.foreign_keys
+            if fk.column.table is orgs_t
+        ),
+        key=lambda tc: (tc[0].name, tc[1].name),
+    )
+
+
+def _repoint(conn: Connection, old: str, new: str) -> None:
+    """Everything that points at organization `old` points at `new`; `old` is removed.
+
+    Rows keep their own ids and `raw_record_id`s (provenance is the record that stated them, not the
+    organization). A role that `new` already holds from the same record is kept once (the unique key)."""
+    r, r2 = roles_t, roles_t.alias("held")
+    conn.execute(
+        delete(r).where(
+            r.c.organization_id == old,
+            select(r2.c.id)
+            .where(r2.c.organization_id == new, r2.c.person_id == r.c.person_id, r2.c.role == r.c.role,
+                   r2.c.raw_record_id == r.c.raw_record_id)
+            .exists(),
+        )
+    )  # fmt: skip
+    for table, column in _org_references():
+        conn.execute(update(table).where(column == old).values({column.name: new}))
+    # The resolution's merge reasons name the entity by id without a foreign key; the next resolution rewrites
+    # them whole, but it only runs when mentions change, so they follow the re-pointed mentions here.
+    links = table_of(EntityLink)
+    conn.execute(
+        update(links).where(links.c.entity_id == old, links.c.kind == "organization").values(entity_id=new)
+    )
+    # What the placeholder knew and the body's own row does not (a region from the slug list): kept.
+    region = conn.execute(select(orgs_t.c.region_kato).where(orgs_t.c.id == old)).scalar_one_or_none()
+    if region:
+        conn.execute(
+            update(orgs_t).where(orgs_t.c.id == new, orgs_t.c.region_kato.is_(None)).values(region_kato=region)
+        )
+    conn.execute(delete(orgs_t).where(orgs_t.c.id == old))
+
+
+def merge_govkz_bodies(conn: Connection) -> int:
+    """Fold each `govkz-<slug>` placeholder into the body's own organization once another source has it.
+
+    `_publisher_org` creates the placeholder only when nothing matches the slug's body (a leadership page
+    crawled before any goszakup record of that department). When the body's organization arrives in a later
+    build (a goszakup buyer, a stat.gov.kz card), the placeholder would otherwise stay a second node of one body
+    — and make later name lookups ambiguous. The body is looked up with the rules `_publisher_org` uses (slug
+    BIN, else name through `resolve_org`), other placeholders excluded, so the result is what the other crawl
+    order would have given: roles, memorandum parties, PPP partners, engagements, mentions (every foreign key
+    to `organizations`) and the resolution's entity links are re-pointed and the placeholder removed. Memorandum parties are re-resolved by their own names where that is now unique,
+    else keep the rule `govkz_body` (they named the body the placeholder stood for). Returns the number of
+    placeholders merged; a second call finds none (idempotent). Placeholders are few (one per slug), so this runs
+    on every build."""
+    slugs = _slugs()
+    # By primary key (one id per slug of the list), not `LIKE 'govkz-%'`, which PostgreSQL cannot answer from the
+    # index under a non-C collation: this runs twice per build, also on a million organizations.
+    placeholders = conn.execute(
+        select(orgs_t.c.id, orgs_t.c.name_ru, orgs_t.c.is_fictional).where(
+            orgs_t.c.id.in_(sorted(f"{PLACEHOLDER_PREFIX}{slug}" for slug in slugs))
+        )
+    ).all()
+    if not placeholders:
+        return 0
+    forget_org_keys(conn)
+    exclude = frozenset(p.id for p in placeholders)
+    merged = 0
+    for p in placeholders:
+        info = slugs[p.id.removeprefix(PLACEHOLDER_PREFIX)]
+        target, _ = resolve_org(
+            conn, info.get("name_ru") or p.name_ru, info.get("bin") or None, fictional=bool(p.is_fictional),
+            exclude=exclude,
+        )  # fmt: skip
+        if target is None:
+            continue
+        parties = conn.execute(
+            select(parties_t.c.id, parties_t.c.name, parties_t.c.bin).where(parties_t.c.organization_id == p.id)
+        ).all()
+        _repoint(conn, p.id, target)
+        forget_org_keys(conn, created=True)
+        for party in parties:
+            found, rule = resolve_org(conn, party.name, party.bin, fictional=bool(p.is_fictional))
+            conn.execute(
+                update(parties_t)
+                .where(parties_t.c.id == party.id)
+                .values(match_rule=rule if found == target else "govkz_body")
+            )
+        log.info("organization %s merged into %s (the same gov.kz body)", p.id, target)
+        merged += 1
+    return merged
 
 
 def _govkz_text(conn: Connection, raw: Any, counts: InstrumentCounts) -> None:
