@@ -457,3 +457,183 @@ def test_donations_name_the_donor_and_the_recipient(body: str, lang: str, donor:
 )
 def test_planned_or_anonymous_or_state_gifts_are_no_donation(body: str) -> None:
     assert extract_donation(item("Новости", body)) is None
+
+
+# ------------------------------------------------------------- unrealized signings, tallies, party-less signings
+# General rules (session 3): a signing word in a modal, hedged, proposed, hoped-for or conditional form, a denied,
+# cancelled or asked one, and a count in words or a plural tally is no memorandum — whichever party is named.
+
+_CO_RU = "ТОО «Пример Тех»"
+_CO_KK = "«Пример Тех» ЖШС"
+_DEPT_RU = "Управление образования Костанайской области"
+_DEPT_KK = "Қостанай облысының білім басқармасы"
+
+
+@pytest.mark.parametrize(
+    ("lang", "body"),
+    [
+        # possibility, obligation, subjunctive
+        ("ru", f"<p>Меморандум между {_DEPT_RU} и {_CO_RU} может быть подписан в следующем месяце.</p>"),
+        ("ru", f"<p>Меморандум с {_CO_RU} может быть заключён до конца года.</p>"),
+        ("ru", f"<p>Меморандум с {_CO_RU} должен быть подписан до 1 сентября.</p>"),
+        ("ru", f"<p>{_DEPT_RU} подписало бы меморандум с {_CO_RU}, если бы компания дала гарантии.</p>"),
+        # proposed, agreed to sign, ready, called for, hoped for, planned, to be agreed
+        ("ru", f"<p>На встрече предлагается подписать меморандум о сотрудничестве с {_CO_RU}.</p>"),
+        ("ru", f"<p>Стороны договорились подписать меморандум о сотрудничестве с {_CO_RU} до конца года.</p>"),
+        ("ru", f"<p>Стороны готовы подписать меморандум о сотрудничестве с {_CO_RU}.</p>"),
+        ("ru", f"<p>Министр призвал подписать меморандум о сотрудничестве с {_CO_RU}.</p>"),
+        ("ru", f"<p>Стороны выразили надежду на подписание меморандума с {_CO_RU}.</p>"),
+        ("ru", f"<p>Подписание меморандума с {_CO_RU} запланировано на март.</p>"),
+        ("ru", f"<p>Меморандум о сотрудничестве с {_CO_RU} предполагается подписать осенью.</p>"),
+        ("ru", f"<p>Меморандум о сотрудничестве с {_CO_RU} находится на согласовании.</p>"),
+        ("ru", f"<p>Стороны обсудили условия будущего меморандума с {_CO_RU}.</p>"),
+        ("ru", f"<p>«Мы подпишем меморандум с {_CO_RU} в ближайшие недели», — сказал руководитель.</p>"),
+        # conditions
+        ("ru", f"<p>В случае подписания меморандума с {_CO_RU} школы получат доступ к платформе.</p>"),
+        ("ru", f"<p>Если стороны договорятся, меморандум с {_CO_RU} подпишут в мае.</p>"),
+        # denied, did not take place, cancelled, asked
+        ("ru", f"<p>{_DEPT_RU} опровергло информацию о подписании меморандума с {_CO_RU}.</p>"),
+        ("ru", f"<p>Сообщения о том, что управление подписало меморандум с {_CO_RU}, не соответствуют действительности.</p>"),
+        ("ru", f"<p>Подписание меморандума с {_CO_RU} не состоялось.</p>"),
+        ("ru", f"<p>Подписание меморандума с {_CO_RU} отменено.</p>"),
+        ("ru", f"<p>Меморандум с {_CO_RU} так и не подписали.</p>"),
+        ("ru", f"<p>Подписан ли меморандум с {_CO_RU}, пока неизвестно.</p>"),
+        # Kazakh: possible, must, proposed, agreed to, ready, on the agenda, «we will sign», conditions
+        ("kk", f"<p>{_DEPT_KK} мен {_CO_KK} арасында меморандумға қол қойылуы мүмкін.</p>"),
+        ("kk", f"<p>Келесі айда {_CO_KK}-мен меморандумға қол қойылуы тиіс.</p>"),
+        ("kk", f"<p>{_CO_KK}-мен меморандумға қол қою керек.</p>"),
+        ("kk", f"<p>{_CO_KK}-мен ынтымақтастық туралы меморандумға қол қою ұсынылды.</p>"),
+        ("kk", f"<p>Тараптар {_CO_KK}-мен меморандумға қол қоюға келісті.</p>"),
+        ("kk", f"<p>{_CO_KK}-мен меморандумға қол қоюға дайын екендіктерін білдірді.</p>"),
+        ("kk", f"<p>{_CO_KK}-мен меморандумға қол қою туралы мәселе талқыланды.</p>"),
+        ("kk", f"<p>{_CO_KK}-мен меморандумға қол қою күн тәртібінде тұр.</p>"),
+        ("kk", f"<p>«{_CO_KK}-мен меморандумға қол қоямыз», — деді басшы.</p>"),
+        ("kk", f"<p>{_CO_KK}-мен меморандумға қол қойылған жағдайда мектептер платформаға қосылады.</p>"),
+        ("kk", f"<p>Егер тараптар келіссе, {_CO_KK}-мен меморандум жасалуы мүмкін.</p>"),
+        # Kazakh: denied, did not take place, asked
+        ("kk", f"<p>Басқарма {_CO_KK}-мен меморандумға қол қойылды деген хабарды жоққа шығарды.</p>"),
+        ("kk", f"<p>{_CO_KK}-мен меморандумға қол қою рәсімі өтпеді.</p>"),
+        ("kk", f"<p>{_CO_KK}-мен меморандумға қол қойылды ма, әлі белгісіз.</p>"),
+        # tallies in words, plural with no organization named
+        ("ru", "<p>Подписано двенадцать меморандумов о сотрудничестве.</p>"),
+        ("ru", "<p>Подписаны меморандумы с вузами и колледжами региона.</p>"),
+        ("ru", "<p>За год управление подписало меморандумы о сотрудничестве с двенадцатью организациями.</p>"),
+        ("kk", "<p>Жыл ішінде бірнеше меморандумға қол қойылды.</p>"),
+        ("kk", "<p>Көптеген ынтымақтастық туралы меморандумдарға қол қойылды.</p>"),
+        # other instruments
+        ("ru", f"<p>{_DEPT_RU} и {_CO_RU} подписали договор государственно-частного партнерства.</p>"),
+        ("ru", f"<p>{_DEPT_RU} и {_CO_RU} заключили договор о государственных закупках.</p>"),
+        ("ru", "<p>С учителями заключены трудовые договоры.</p>"),
+        ("kk", f"<p>{_DEPT_KK} мен {_CO_KK} мемлекеттік-жекешелік әріптестік туралы шартқа қол қойды.</p>"),
+    ],
+)
+def test_unrealized_denied_and_counted_signings_are_no_memorandum(lang: str, body: str) -> None:
+    assert extract(item("Новости", body, lang=lang)) is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "body", "parties"),
+    [
+        # the cue words in their other senses, next to a real signing
+        ("ru", f"<p>Сегодня {_DEPT_RU} и {_CO_RU} подписали меморандум о сотрудничестве и выразили надежду на "
+               "плодотворную работу.</p>", [_DEPT_RU, _CO_RU]),
+        ("ru", f"<p>{_DEPT_RU} и {_CO_RU} подписали меморандум о сотрудничестве, в рамках которого запланировано "
+               "обучение 300 учителей.</p>", [_DEPT_RU, _CO_RU]),
+        ("ru", f"<p>Если в прошлом учебном году школы закупали контент сами, то теперь {_DEPT_RU} и {_CO_RU} "
+               "подписали меморандум.</p>", [_DEPT_RU, _CO_RU]),
+        ("ru", f"<p>{_DEPT_RU} и {_CO_RU} подписали меморандум, стороны готовы к дальнейшему сотрудничеству.</p>",
+         [_DEPT_RU, _CO_RU]),
+        ("ru", f"<p>Между {_DEPT_RU} и {_CO_RU} подписан меморандум о сотрудничестве сроком на три года.</p>",
+         [_DEPT_RU, _CO_RU]),
+        ("kk", f"<p>Салтанатты жағдайда {_DEPT_KK} мен {_CO_KK} ынтымақтастық туралы меморандумға қол қойды.</p>",
+         [_DEPT_KK, _CO_KK]),
+        ("kk", f"<p>Бүгін {_DEPT_KK} мен {_CO_KK} меморандумға қол қойды, бұл жоба мектептер үшін қажет.</p>",
+         [_DEPT_KK, _CO_KK]),
+        ("kk", f"<p>Егер былтыр мектептер өздері сатып алса, биыл {_DEPT_KK} мен {_CO_KK} меморандумға қол "
+               "қойды.</p>", [_DEPT_KK, _CO_KK]),
+    ],
+)
+def test_cue_words_in_other_senses_leave_a_signing_alone(lang: str, body: str, parties: list[str]) -> None:
+    found = extract(item("Меморандум", body, lang=lang))
+    assert found is not None
+    assert found.kind == "new"
+    assert sorted(party_key(n) for n in names(found)) == sorted(party_key(n) for n in parties)
+
+
+def test_kazakh_possessive_is_not_a_plural_tally() -> None:
+    # «меморандумы» is a Russian plural but the Kazakh singular with a possessive: «… меморандумы аясында»
+    found = extract(item("Нәтижелер", f"<p>{_CO_KK} меморандумы аясында мектептерде кабинеттер ашылды.</p>", lang="kk"))
+    assert found is not None
+    assert found.kind == "reference"
+
+
+def test_a_signing_that_names_no_party_is_not_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.memoranda as memoranda
+
+    anonymous = item("Подписан договор", "<p>Сегодня подписан договор о научно-техническом сотрудничестве.</p>")
+    assert extract(anonymous) is None
+    monkeypatch.setattr(memoranda, "REQUIRE_PARTY_FOR_NEW", False)
+    found = extract(anonymous)  # the switch is what drops it: the signing itself is recognized
+    assert found is not None
+    assert found.kind == "new"
+    assert found.parties == ()
+
+
+def test_a_party_less_signing_falls_back_to_the_named_earlier_memorandum() -> None:
+    body = (
+        "<p>Сегодня подписан договор о научно-техническом сотрудничестве.</p>"
+        f"<p>Работа идет в рамках меморандума между {_DEPT_RU} и {_CO_RU}.</p>"
+    )
+    found = extract(item("Новости", body))
+    assert found is not None
+    assert found.kind == "reference"
+    assert sorted(party_key(n) for n in names(found)) == sorted(party_key(n) for n in (_DEPT_RU, _CO_RU))
+
+
+@pytest.mark.parametrize(
+    ("lang", "body"),
+    [
+        # a memorandum and its party in a sentence that speaks of signing it as a thing to do, or of the future
+        ("ru", f"<p>Управление рассчитывает подписать меморандум с {_CO_RU} в новом учебном году.</p>"),
+        ("ru", f"<p>{_CO_RU} выступило с инициативой заключить меморандум о сотрудничестве с {_DEPT_RU}.</p>"),
+        ("ru", f"<p>Вопрос о целесообразности меморандума с {_CO_RU} будет вынесен на коллегию.</p>"),
+        ("ru", f"<p>Директора школ высказались за подписание меморандума с {_CO_RU}.</p>"),
+        ("kk", f"<p>{_DEPT_KK} {_CO_KK}-мен меморандум жасасу жөнінде келіссөз жүргізуде.</p>"),
+        ("kk", f"<p>Мектеп директорлары {_CO_KK}-мен меморандумға қол қоюды қолдады.</p>"),
+        # called false; asked indirectly
+        ("ru", f"<p>Информация о подписании меморандума с {_CO_RU} является ложной.</p>"),
+        ("kk", f"<p>{_CO_KK} арасында меморандумға қол қойылғаны туралы ақпарат жалған.</p>"),
+        ("ru", f"<p>Будет ли подписан меморандум с {_CO_RU}, станет известно позже.</p>"),
+        ("kk", f"<p>{_CO_KK}-мен меморандумға қол қойыла ма, кейін белгілі болады.</p>"),
+    ],
+)
+def test_a_memorandum_only_talked_about_is_no_reference(lang: str, body: str) -> None:
+    assert extract(item("Новости", body, lang=lang)) is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "body"),
+    [
+        # realized frames: the signing happened, so the named memorandum exists
+        ("ru", f"<p>После подписания меморандума с {_CO_RU} в школах открыли 10 кабинетов.</p>"),
+        ("ru", f"<p>Действие меморандума с {_CO_RU} прекращено по соглашению сторон.</p>"),
+        ("kk", f"<p>{_CO_KK}-мен меморандум аясында жыл соңына дейін 10 кабинет ашылады.</p>"),
+    ],
+)
+def test_a_memorandum_that_happened_is_still_a_reference(lang: str, body: str) -> None:
+    found = extract(item("Новости", body, lang=lang))
+    assert found is not None
+    assert found.kind == "reference"
+
+
+@pytest.mark.parametrize(
+    ("lang", "body"),
+    [
+        ("kk", f"<p>Хабарлаймыз: {_DEPT_KK} {_CO_KK}-мен ешқандай меморандум жасаған жоқ.</p>"),
+        ("kk", f"<p>{_DEPT_KK} {_CO_KK}-мен меморандумға қол қойған жоқ.</p>"),
+        ("ru", f"<p>Управление никаких меморандумов с {_CO_RU} не заключало.</p>"),
+        ("ru", f"<p>Меморандум между {_DEPT_RU} и {_CO_RU} ожидает подписания.</p>"),
+    ],
+)
+def test_denied_with_no_any_and_awaiting_signature_are_no_memorandum(lang: str, body: str) -> None:
+    assert extract(item("Новости", body, lang=lang)) is None
