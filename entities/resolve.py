@@ -1033,18 +1033,24 @@ def _link_unique_initials(
                             group.add(o)
                             todo.append(o)
                 roots_group = sorted({cl.find(o) for o in group}, key=lambda r: rank[r])
-                if not same or any(
+                if len(roots_group) < 2 or not same or any(
                     matcher.cluster_conflict(cl, ra, rb) is not None
                     for i, ra in enumerate(roots_group)
                     for rb in roots_group[i + 1 :]
                 ):
                     continue
-                other, score = max(same, key=lambda c: (c[1], -rank[c[0]]))
+                apart_from_it = [(o, sc) for o, sc in same if cl.find(o) != own]
+                if not apart_from_it:
+                    continue  # the rest of its group joins it from their own side
+                other, score = max(apart_from_it, key=lambda c: (c[1], -rank[c[0]]))
                 linked.append((node, other, score))
         # Decided on the clusters as they stood, so that within a round one initials mention cannot make
         # another's choice.
-        merged = [merge(node, other, "person_initials_unique", score, True) is None for node, other, score in linked]
-        if not any(merged):
+        merged = 0
+        for node, other, score in linked:
+            if cl.find(node) != cl.find(other) and merge(node, other, "person_initials_unique", score, True) is None:
+                merged += 1
+        if not merged:
             break
 
 
