@@ -130,10 +130,10 @@ def export_entities_json(engine: Engine, path: Path | str) -> int:
 
     Reads through `pipeline.resolution`'s entity aggregation (the same one the CSV uses, which holds one
     summary per entity in memory), so the two formats agree by construction."""
-    from pipeline.resolution import _entities  # the CSV's aggregation: one source of truth
+    from pipeline.resolution import entity_summaries  # the CSV's aggregation: one source of truth
 
     with engine.connect() as conn:
-        entities = _entities(conn)
+        entities = entity_summaries(conn)
         scrub = IinScrubber(conn)
     order = sorted(entities, key=lambda k: (entities[k].kind != "organization", k))
     with atomic_text(path) as fh:

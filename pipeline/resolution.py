@@ -599,7 +599,9 @@ _MAX_URLS = 3
 
 
 @dataclass
-class _Entity:
+class EntitySummary:
+    """One entity as the entities exports show it: every name seen (with counts), sources and merge reasons."""
+
     kind: str
     name: str | None
     bin: str | None
@@ -608,13 +610,14 @@ class _Entity:
     reasons: list[str] = field(default_factory=list)
 
 
-def _entities(conn: Connection) -> dict[str, _Entity]:
+def entity_summaries(conn: Connection) -> dict[str, EntitySummary]:
+    """Every organization and person with the names, sources and reasons of its mentions (CSV and JSON share it)."""
     o, p, m, r, lk = (table_of(Organization).c, persons_t.c, mentions_t.c, table_of(RawRecord).c, links_t.c)
-    out: dict[str, _Entity] = {}
+    out: dict[str, EntitySummary] = {}
     for oid, bin_, ru, kk, en in conn.execute(select(o.id, o.bin, o.name_ru, o.name_kk, o.name_en)):
-        out[oid] = _Entity("organization", ru or kk or en, bin_)
+        out[oid] = EntitySummary("organization", ru or kk or en, bin_)
     for pid, shown in conn.execute(select(p.id, p.display_name)):
-        out[pid] = _Entity("person", shown, None)
+        out[pid] = EntitySummary("person", shown, None)
     query = (
         select(m.organization_id, m.person_id, m.name, m.raw_record_id, r.human_url, r.url)
         .join(table_of(RawRecord), r.id == m.raw_record_id)
@@ -637,7 +640,7 @@ def _entities(conn: Connection) -> dict[str, _Entity]:
     return out
 
 
-def _entity_row(eid: str, e: _Entity) -> list[str]:
+def _entity_row(eid: str, e: EntitySummary) -> list[str]:
     names = sorted(e.names, key=lambda n: (-e.names[n], -len(n), n))  # as `_person_row` picks the name
     urls = list(dict.fromkeys(e.raws[k] for k in sorted(e.raws)))  # versions of one record share a URL
     short = len(urls) <= _MAX_URLS
@@ -665,7 +668,7 @@ def export_entities(engine: Engine, path: Path | str) -> int:
     `organizations.iin` as the supplier identifier) is masked wherever a name or URL repeats it."""
     path = Path(path)
     with engine.connect() as conn:
-        entities = _entities(conn)
+        entities = entity_summaries(conn)
         iins = {v for v in conn.execute(select(table_of(Organization).c.iin)).scalars() if v}
     scrub = re.compile("|".join(re.escape(v) for v in sorted(iins))) if iins else None
     partial = path.with_name(path.name + ".partial")
