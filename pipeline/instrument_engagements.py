@@ -65,6 +65,7 @@ from pipeline.normalize.instruments import (
     merge_govkz_bodies,
     normalize_record,
     read_batch,
+    relink_unmatched_parties,
     resolve_org,
 )
 from pipeline.normalize.writer import table_of, upsert
@@ -356,6 +357,14 @@ def _merge_placeholders(engine: Engine, report: InstrumentReport) -> int:
     return merged
 
 
+def _relink_parties(engine: Engine, report: InstrumentReport) -> int:
+    with engine.begin() as conn:
+        linked = relink_unmatched_parties(conn)
+    if linked:
+        report.rows_written["parties_linked_late"] = report.rows_written.get("parties_linked_late", 0) + linked
+    return linked
+
+
 def run_instrument_stages(engine: Engine, batch_size: int = 500) -> InstrumentReport:
     report = InstrumentReport()
     # Before the records: a body goszakup brought in since the last build replaces its gov.kz placeholder, so
@@ -364,6 +373,8 @@ def run_instrument_stages(engine: Engine, batch_size: int = 500) -> InstrumentRe
     merged = _merge_placeholders(engine, report)
     normalize_stage(engine, report, batch_size)
     merged += _merge_placeholders(engine, report)
+    # A party whose organization arrived after its memorandum: linked now, and its engagement written below.
+    merged += _relink_parties(engine, report)
     with engine.begin() as conn:
         inputs = _watermark(conn, STAGE_NORMALIZE) + _watermark(conn, GOSZAKUP_STAGE)
         # the stage's watermark here is the sum of both inputs' watermarks: it grows whenever either moves

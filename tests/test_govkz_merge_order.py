@@ -160,3 +160,36 @@ def test_a_placeholder_with_no_body_elsewhere_stays(engine: Engine) -> None:
     insert_raw(engine, "subject", subject())
     run_build(engine)
     assert _referencing(engine, PLACEHOLDER).get("roles.organization_id") == 1
+
+
+COMPANY_BIN = "190540972277"  # invented, checksum-valid
+COMPANY_ID = f"kz-bin-{COMPANY_BIN}"
+
+
+def test_a_party_named_before_its_company_arrives_links_when_it_does(engine: Engine) -> None:
+    _goszakup_card(engine)
+    _govkz_only(engine)
+    run_build(engine)
+    mp, eng = table_of(MemorandumParty), table_of(Engagement)
+    with engine.connect() as conn:
+        party = conn.execute(select(mp).where(mp.c.name.like("%Пример Софт%"))).one()
+        assert party.organization_id is None  # no source has the company yet
+        # the memorandum's engagement is there, with no provider to name yet
+        assert conn.execute(select(eng.c.provider_id).where(eng.c.instrument == "memorandum")).all() == [(None,)]
+    # A later crawl brings the company's goszakup card (a supplier).
+    insert_raw(
+        engine, "subject",
+        subject(pid=70902, bin=COMPANY_BIN, nameRu='ТОО "Пример Софт"', nameKz='"Пример Софт" ЖШС',
+                fullNameRu='Товарищество с ограниченной ответственностью "Пример Софт"', refKopfCode="ТОО",
+                typeSupplier=1, parentSubject=None, customer=0, organizer=0, supplier=1),
+    )  # fmt: skip
+    run_build(engine)
+    with engine.connect() as conn:
+        party = conn.execute(select(mp).where(mp.c.name.like("%Пример Софт%"))).one()
+        assert party.organization_id == COMPANY_ID
+        assert party.match_rule is not None
+        memo = conn.execute(select(eng.c.buyer_id, eng.c.provider_id).where(eng.c.instrument == "memorandum")).one()
+        assert (memo.buyer_id, memo.provider_id) == (DEPT_ID, COMPANY_ID)
+    before = dump_tables(engine)
+    run_build(engine)
+    assert dump_tables(engine) == before

@@ -619,6 +619,34 @@ def merge_govkz_bodies(conn: Connection) -> int:
     return merged
 
 
+def relink_unmatched_parties(conn: Connection) -> int:
+    """Resolve again every memorandum party that matched no organization when it was written.
+
+    A party named in a press release before any goszakup or stat.gov.kz record of it arrived stays unlinked
+    until its text changes; run on every build, it links as soon as the organization exists (the same rules,
+    the same uniqueness), so crawl order does not decide whether a memorandum reaches the graph. Returns how
+    many parties were linked; a second call links none."""
+    pending = conn.execute(
+        select(parties_t.c.id, parties_t.c.name, parties_t.c.bin, memo_t.c.language, memo_t.c.is_fictional)
+        .join(memo_t, memo_t.c.id == parties_t.c.memorandum_id)
+        .where(parties_t.c.organization_id.is_(None))
+        .order_by(parties_t.c.id)
+    ).all()
+    linked = 0
+    for party in pending:
+        org_id, rule = resolve_org(
+            conn, party.name, party.bin, language=party.language, fictional=bool(party.is_fictional)
+        )
+        if org_id is not None:
+            conn.execute(
+                update(parties_t).where(parties_t.c.id == party.id).values(organization_id=org_id, match_rule=rule)
+            )
+            linked += 1
+    if linked:
+        log.info("%d memorandum parties linked to organizations that arrived after them", linked)
+    return linked
+
+
 def _govkz_text(conn: Connection, raw: Any, counts: InstrumentCounts) -> None:
     item_kind: Literal["news", "document"] = "news" if raw.record_type == "govkz_news" else "document"
     item_id, _, lang = raw.external_id.partition(":")
