@@ -116,3 +116,9 @@ def quarantine_rows(url: str) -> pd.DataFrame:
 
 def quarantine_csv(url: str) -> bytes:
     return queries_sources.quarantine_csv(engine_for(url))
+
+
+# ------------------------------------------------------------------------------------- network (added)
+def graph_current(url: str) -> bool:
+    """Whether the process holds `url`'s graph as now stored (not cached: two index lookups, no load)."""
+    return queries_network.graph_is_current(engine_for(url))

@@ -6,7 +6,8 @@ permalink. The graph is drawn by Streamlit's own ECharts (bundled: no CDN, works
 canvas text and rich-text tooltips (never HTML). Clicking a node opens its entity card; the node table below
 holds the same links (card, and "network around") for keyboards and screen readers. Every edge lists its
 evidence, its first source links and when those records were fetched. Downloads: the drawn network as GEXF
-(Gephi) and PNG (matplotlib, drawn on the server), its nodes and edges as CSV with a BOM.
+(Gephi) and PNG (matplotlib, drawn on the server), its nodes and edges as CSV with a BOM — each built only when
+its button is clicked (a deferred download), never on a page run.
 """
 
 from __future__ import annotations
@@ -245,7 +246,9 @@ def _ego(url: str, centre: str, depth: int, cap: int) -> None:
             "network.ego_summary",
             nodes=format_int(len(net.nodes)),
             edges=format_int(len(net.edges)),
-            depth=depth,
+            # The depth drawn, not the one asked: around a hub the cap fills nearer the centre, and the caption
+            # below says how many were left out.
+            depth=net.reached or depth,
         )
         + f" [{t('network.open_card')}]({page_link('entity', id=centre)})"
     )
@@ -282,12 +285,21 @@ def _path(url: str, start: str, goal: str, hub: int | None) -> None:
     _edges_table(_edges_frame(net), "path_edges")
 
 
-GRAPH_WAIT = 0.8  # seconds a run waits for the graph before it shows "loading" and polls instead
+# Seconds a run waits for the graph before it shows "loading" and polls instead: long enough for a small
+# database's load, short enough that a run which ends on "loading" stays well inside the 1 s budget.
+GRAPH_WAIT = 0.4
 
 
 def _graph_ready(url: str) -> bool:
-    """True once the process holds the graph; until then a fragment polls and reruns the page when it is."""
+    """True once the process holds the current graph; until then a fragment polls and reruns the page when it is.
+
+    A graph loaded before a rebuild is replaced the same way, in the background: otherwise the page's first
+    query after the rebuild would load it inline (8–60 s at 1M) inside a reader's request.
+    """
     loading = data_pages.graph_loading(url)
+    if loading.done() and loading.exception() is None and not data_pages.graph_current(url):
+        data_pages.graph_loading.clear(url)
+        loading = data_pages.graph_loading(url)
     try:
         loading.result(timeout=GRAPH_WAIT)
     except FutureTimeout:
