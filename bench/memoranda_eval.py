@@ -271,14 +271,14 @@ def linking(errors: bool = False) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--set", choices=["dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "both", "all"], default="all")
+    ap.add_argument("--set", choices=["dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "both", "all"], default="all")
     ap.add_argument("--errors", action="store_true", help="list the items the detector gets wrong")
     ap.add_argument("--linking", action="store_true", help="party linking on the demo scenario (see above)")
     args = ap.parse_args()
     if args.linking:
         linking(args.errors)
         return
-    names = {"both": ["dev", "heldout"], "all": ["dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6"]}.get(
+    names = {"both": ["dev", "heldout"], "all": ["dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7"]}.get(
         args.set, [args.set]
     )
     print(f"target (issue 4): {TARGET}")
