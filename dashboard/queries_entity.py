@@ -36,7 +36,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 
-from dashboard.queries import _frame, fold_text
+from dashboard.queries import _frame
 from entities.config import REFERENCE_DIR
 from entities.identifiers import bin_info, iin_hash, is_valid, looks_like_iin
 from entities.models import (
@@ -53,9 +53,11 @@ from entities.models import (
     Person,
     Procurement,
     RawRecord,
+    RegionPartyTotal,
     Role,
 )
 from entities.names import KAZAKH_TO_RUSSIAN, skeleton_text
+from pipeline.aggregates import Category, categories, category_of  # noqa: F401 - the region page's vocabulary
 from pipeline.export import csv_cell
 from pipeline.normalize.common import name_norm
 
@@ -73,6 +75,7 @@ C = Contract.__table__.c
 F = Flag.__table__.c
 ET = EngagementTotal.__table__.c  # pre-aggregated per region/year/basis by `pipeline.aggregates`
 FA = FlagAdjudication.__table__.c
+RPT = RegionPartyTotal.__table__.c  # per region, side, category and BIN (`pipeline.aggregates`)
 
 SEARCH_LIMIT = 50  # results shown
 CANDIDATES = 200  # rows each candidate query may bring (the ranking runs over at most a few hundred names)
@@ -760,36 +763,6 @@ def sources(engine: Engine, entity_id: str, kind: str, own_raw_id: int | None) -
 
 # ------------------------------------------------------------------------------------------------ region
 @dataclass(frozen=True)
-class Category:
-    code: str
-    names: dict[str, str]
-    keywords: tuple[str, ...]
-
-
-@cache
-def categories() -> tuple[Category, ...]:
-    """The service vocabulary (`data/reference/service_categories.csv`), first match wins, `other` last."""
-    with (REFERENCE_DIR / "service_categories.csv").open(encoding="utf-8") as fh:
-        return tuple(
-            Category(
-                row["code"],
-                {lang: row[f"name_{lang}"] for lang in ("ru", "kk", "en")},
-                tuple(fold_text(k.strip()) or "" for k in row["keywords"].split("|") if k.strip()),
-            )
-            for row in csv.DictReader(fh)
-        )
-
-
-def category_of(subject: str | None) -> str:
-    """The first category whose keyword (a folded stem) occurs in the folded subject; `other` when none does."""
-    text = fold_text(subject) or ""
-    for cat in categories():
-        if any(k in text for k in cat.keywords):
-            return cat.code
-    return "other"
-
-
-@dataclass(frozen=True)
 class RegionFilter:
     """A region page: 2-digit KATO, optionally a district (more KATO digits of the buyer's address)."""
 
@@ -932,9 +905,59 @@ def _categories(pairs: pd.DataFrame) -> pd.DataFrame:
     return grouped.groupby("category").head(REGION_TOP).reset_index(drop=True)[CATEGORY_COLUMNS]
 
 
-def region_view(engine: Engine, f: RegionFilter, limit: int = REGION_TOP) -> dict[str, Any]:
-    """Everything the region page shows, from three grouped passes over the region's engagements (each served
-    by the region index): by legal basis and year, by buyer, by subject and provider."""
+def region_view(
+    engine: Engine, f: RegionFilter, limit: int = REGION_TOP, *, direct: bool = False
+) -> dict[str, Any]:
+    """Everything the region page shows.
+
+    A whole region reads the build's aggregates (`engagement_totals`, `region_party_totals`: a few thousand
+    rows instead of the region's ~100k engagements at the 1M scale); a district, which the aggregates do not
+    key (it is the buyer organization's address), and a database the build has not aggregated yet take three
+    grouped passes over the region's engagements (each served by the region index). Both give the same frames.
+    """
+    if not direct and not f.district:
+        fast = _region_from_totals(engine, f.kato, limit)
+        if fast is not None:
+            return fast
+    return _region_direct(engine, f, limit)
+
+
+def _summary(basis_year: pd.DataFrame, buyers: int, providers: int) -> dict[str, Any]:
+    return {
+        "engagements": int(basis_year["engagements"].sum()) if not basis_year.empty else 0,
+        "amount_kzt": sum(basis_year["amount_kzt"], Decimal(0)) if not basis_year.empty else Decimal(0),
+        "buyers": buyers,
+        "providers": providers,
+    }
+
+
+def _mixes(basis_year: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The legal-basis mix and the yearly series, from the (basis, competitive, year) frame."""
+    if basis_year.empty:
+        bases = pd.DataFrame(columns=["legal_basis", "competitive", "engagements", "amount_kzt"])
+        years = pd.DataFrame(columns=["year", "competitive", "engagements", "amount_kzt"])
+        return bases, years
+    numeric = basis_year.assign(amount_kzt=basis_year["amount_kzt"].astype(float))
+    bases = (
+        numeric.groupby(["legal_basis", "competitive"])[["engagements", "amount_kzt"]]
+        .sum()
+        .reset_index()
+        .sort_values(["amount_kzt", "legal_basis"], ascending=[False, True])
+        .reset_index(drop=True)
+    )
+    dated = numeric[numeric["year"].notna()]
+    years = (
+        dated.assign(year=dated["year"].astype(int))
+        .groupby(["year", "competitive"])[["engagements", "amount_kzt"]]
+        .sum()
+        .reset_index()
+    )
+    return bases, years
+
+
+def _region_direct(engine: Engine, f: RegionFilter, limit: int) -> dict[str, Any]:
+    """Three grouped passes over the region's engagements: by legal basis and year, by buyer, by subject and
+    provider (also a district's path)."""
     basis_year = _by_basis_year(engine, f)
     buyers = _by_side(engine, f, "buyer")
     pairs = _by_subject_provider(engine, f)
@@ -953,31 +976,12 @@ def region_view(engine: Engine, f: RegionFilter, limit: int = REGION_TOP) -> dic
             .reset_index()
             .rename(columns={"provider_bin": "bin"})
         )
-    summary = {
-        "engagements": int(basis_year["engagements"].sum()) if not basis_year.empty else 0,
-        "amount_kzt": sum(basis_year["amount_kzt"], Decimal(0)) if not basis_year.empty else Decimal(0),
-        "buyers": int(buyers["bin"].notna().sum()) if not buyers.empty else 0,
-        "providers": int(providers["bin"].notna().sum()) if not providers.empty else 0,
-    }
-    if basis_year.empty:
-        bases = pd.DataFrame(columns=["legal_basis", "competitive", "engagements", "amount_kzt"])
-        years = pd.DataFrame(columns=["year", "competitive", "engagements", "amount_kzt"])
-    else:
-        numeric = basis_year.assign(amount_kzt=basis_year["amount_kzt"].astype(float))
-        bases = (
-            numeric.groupby(["legal_basis", "competitive"])[["engagements", "amount_kzt"]]
-            .sum()
-            .reset_index()
-            .sort_values(["amount_kzt", "legal_basis"], ascending=[False, True])
-            .reset_index(drop=True)
-        )
-        dated = numeric[numeric["year"].notna()]
-        years = (
-            dated.assign(year=dated["year"].astype(int))
-            .groupby(["year", "competitive"])[["engagements", "amount_kzt"]]
-            .sum()
-            .reset_index()
-        )
+    summary = _summary(
+        basis_year,
+        int(buyers["bin"].notna().sum()) if not buyers.empty else 0,
+        int(providers["bin"].notna().sum()) if not providers.empty else 0,
+    )
+    bases, years = _mixes(basis_year)
     return {
         "summary": summary,
         "buyers": _top(buyers, limit),
@@ -986,6 +990,92 @@ def region_view(engine: Engine, f: RegionFilter, limit: int = REGION_TOP) -> dic
         "categories": _categories(pairs),
         "years": years,
     }
+
+
+def _region_from_totals(engine: Engine, kato: str, limit: int) -> dict[str, Any] | None:
+    """`_region_direct` for a whole region from the aggregates; None when the build has not written them.
+
+    Each table is an index range of `region_party_totals` (region, side, category) cut in the database: the
+    `limit` largest parties, and per category its `REGION_TOP` largest providers with their shares.
+    """
+    with engine.connect() as conn:
+        if conn.execute(select(RPT.id).limit(1)).first() is None:
+            return None
+        counts = dict(
+            conn.execute(
+                select(RPT.role, func.count())
+                .where(RPT.region_kato == kato, RPT.category.is_(None), RPT.bin.is_not(None))
+                .group_by(RPT.role)
+            ).all()
+        )
+    basis_year = _by_basis_year(engine, RegionFilter(kato))
+    bases, years = _mixes(basis_year)
+    return {
+        "summary": _summary(basis_year, int(counts.get("buyer", 0)), int(counts.get("provider", 0))),
+        "buyers": _top_from_totals(engine, kato, "buyer", limit),
+        "providers": _top_from_totals(engine, kato, "provider", limit),
+        "bases": bases,
+        "categories": _categories_from_totals(engine, kato),
+        "years": years,
+    }
+
+
+def _top_from_totals(engine: Engine, kato: str, role: str, limit: int) -> pd.DataFrame:
+    """`_top` of one side: largest sums first, ties by BIN (parties without one last), as pandas orders them."""
+    query = (
+        select(RPT.entity_id, RPT.bin, RPT.name, RPT.engagements, RPT.amount_kzt, RPT.noncompetitive)
+        .where(RPT.region_kato == kato, RPT.role == role, RPT.category.is_(None))
+        .order_by(RPT.amount_kzt.desc(), RPT.bin.asc().nulls_last())
+        .limit(limit)
+    )
+    frame = _frame(engine, query)
+    if frame.empty:
+        return pd.DataFrame(columns=PARTY_COLUMNS)
+    frame["amount_kzt"] = frame["amount_kzt"].astype(float)
+    return frame[PARTY_COLUMNS]
+
+
+def _categories_from_totals(engine: Engine, kato: str) -> pd.DataFrame:
+    """`_categories` from the per-category provider rows: each category's `REGION_TOP` providers and shares."""
+    where = (RPT.region_kato == kato, RPT.role == "provider", RPT.category.is_not(None))
+    rank = (
+        func.row_number()
+        .over(partition_by=RPT.category, order_by=(RPT.amount_kzt.desc(), RPT.bin.asc().nulls_last()))
+        .label("rank")
+    )
+    ranked = (
+        select(
+            RPT.category,
+            RPT.bin.label("provider_bin"),
+            RPT.entity_id.label("provider_id"),
+            RPT.name.label("provider_name"),
+            RPT.engagements,
+            RPT.amount_kzt,
+            rank,
+        )
+        .where(*where)
+        .subquery()
+    )
+    totals = (
+        select(RPT.category, func.sum(RPT.amount_kzt).label("total"))
+        .where(*where)
+        .group_by(RPT.category)
+        .subquery()
+    )
+    query = (
+        select(ranked, totals.c.total)
+        .join_from(ranked, totals, totals.c.category == ranked.c.category)
+        .where(ranked.c.rank <= REGION_TOP)
+        .order_by(ranked.c.category, ranked.c.rank)
+    )
+    frame = _frame(engine, query)
+    if frame.empty:
+        return pd.DataFrame(columns=CATEGORY_COLUMNS)
+    frame["amount_kzt"] = frame["amount_kzt"].astype(float)
+    total = frame["total"].astype(float)
+    frame["share"] = [a / t if t else 0.0 for a, t in zip(frame["amount_kzt"], total, strict=True)]
+    frame["engagements"] = frame["engagements"].astype(int)
+    return frame[CATEGORY_COLUMNS]
 
 
 def region_districts(engine: Engine, kato: str) -> list[str]:

@@ -34,7 +34,7 @@ O = Organization.__table__.c  # noqa: E741 - short alias used only in query expr
 P = Person.__table__.c
 EN = Engagement.__table__.c
 
-FLAGS_LIMIT = 2_000
+FLAGS_LIMIT = 1_000  # as the register: at the 1M scale 2,000 rows (23k flags) took 1-2 s to read, date and render
 EVIDENCE_DATED = 3
 CSV_BATCH = 5_000
 STATES = ("open", "justified", "unjustified")
@@ -155,18 +155,40 @@ def _select(f: FlagFilter) -> Select[Any]:
     return query.where(*conditions).order_by(rank, F.code, F.id)
 
 
+def _matching(f: FlagFilter) -> Select[Any]:
+    """The ids of the flags `f` selects, in the page's order: `flags` alone (with the verdicts only when a state
+    is filtered), so counting and ordering 20k+ flags (1M scale) does not join names or carry JSON columns."""
+    query = select(F.id)
+    conditions: list[ColumnElement[bool]] = []
+    if f.codes:
+        conditions.append(F.code.in_(f.codes))
+    if f.regions:
+        conditions.append(F.region_kato.in_(f.regions))
+    if f.states:
+        verdict = _verdicts()
+        query = query.outerjoin(verdict, verdict.c.flag_id == F.id)
+        conditions.append(func.coalesce(verdict.c.state, literal("open")).in_(f.states))
+    rank = case({code: n for n, code in enumerate(SEVERITIES)}, value=F.severity, else_=len(SEVERITIES))
+    return query.where(*conditions).order_by(rank, F.code, F.id)
+
+
 def flags_count(engine: Engine, f: FlagFilter) -> int:
-    sub = _select(f).order_by(None).subquery()
+    sub = _matching(f).order_by(None).subquery()
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(sub)).scalar_one())
 
 
 def flags_rows(engine: Engine, f: FlagFilter, limit: int = FLAGS_LIMIT) -> pd.DataFrame:
     """The matching flags, at most `limit`, each with `retrieved_at`: when the records behind its first
-    `EVIDENCE_DATED` evidence items (engagement ids) were fetched."""
-    frame = _frame(engine, _select(f).limit(limit))
-    if frame.empty:
+    `EVIDENCE_DATED` evidence items (engagement ids) were fetched.
+
+    The page's ids first (`_matching`), then only those rows with their subjects' names and verdicts: at the 1M
+    scale the one-query form joined and sorted all 23k flags with their JSON (0.4-0.8 s on SQLite)."""
+    with engine.connect() as conn:
+        ids = list(conn.execute(_matching(f).limit(limit)).scalars())
+    if not ids:
         return pd.DataFrame(columns=[*COLUMNS, "retrieved_at"])
+    frame = _frame(engine, _select(FlagFilter()).where(F.id.in_(ids)))  # same order: `_select` sorts alike
     refs = [
         [f"engagement:{e}" for e in (ev or [])[:EVIDENCE_DATED] if isinstance(e, str)]
         for ev in frame["evidence"]

@@ -5,7 +5,9 @@
 * `party_totals`: per buyer and per provider BIN — the overview's top providers and party counts;
 * `organization_search`: every organization's names folded once (case, Kazakh letters, ё) — name searches
   become a plain `LIKE` instead of folding every name per query (seconds on PostgreSQL);
-* `source_totals`: raw records and latest fetch per source — the footer of every page.
+* `source_totals`: raw records and latest fetch per source — the footer of every page;
+* `region_party_totals`: per region, each buyer and provider, and each provider per service category (the
+  subject classified once per build with `category_of`) — the region page's tables and market shares.
 
 With a million engagements these replace full scans on every cold page view (measured in
 `bench/dashboard_bench.py`). All four are derived: `refresh` replaces them whole, in one transaction; the
@@ -18,14 +20,22 @@ Run it after every stage that writes `engagements`, organizations or raw records
 
 from __future__ import annotations
 
+import csv
+import zlib
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     Connection,
     Engine,
     Integer,
+    MetaData,
     Select,
+    String,
+    Table,
+    Text,
     case,
     cast,
     delete,
@@ -33,10 +43,13 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
+    null,
     select,
     union_all,
 )
 
+from entities.config import REFERENCE_DIR
 from entities.models import (
     Engagement,
     EngagementTotal,
@@ -44,6 +57,7 @@ from entities.models import (
     OrganizationSearch,
     PartyTotal,
     RawRecord,
+    RegionPartyTotal,
     SourceTotal,
 )
 from entities.names import KAZAKH_TO_RUSSIAN
@@ -54,6 +68,7 @@ ET = EngagementTotal.__table__
 PT = PartyTotal.__table__
 OS = OrganizationSearch.__table__
 ST = SourceTotal.__table__
+RPT = RegionPartyTotal.__table__
 R = RawRecord.__table__.c
 SEARCH_BATCH = 5_000
 
@@ -69,8 +84,12 @@ _RUSSIAN = "".join(KAZAKH_TO_RUSSIAN.values())
 FOLD_FROM = _UPPER + _KAZAKH
 FOLD_TO = _LOWER.translate(str.maketrans(_KAZAKH, _RUSSIAN)) + _RUSSIAN
 _FOLD_TABLE = str.maketrans(FOLD_FROM, FOLD_TO)
+CATEGORIES_CSV = REFERENCE_DIR / "service_categories.csv"
 # Bumped when the folding or a table's shape changes, so the build refreshes aggregates written by older code.
-AGGREGATES_VERSION = 2
+# The category vocabulary is an input of `region_party_totals` too: its checksum is part of the version, so an
+# edited keyword list re-classifies at the next build even when no engagement changed.
+AGGREGATES_SHAPE = 3
+AGGREGATES_VERSION = AGGREGATES_SHAPE * 2**32 + zlib.crc32(CATEGORIES_CSV.read_bytes())
 
 
 def fold_text(value: str | None) -> str | None:
@@ -81,11 +100,43 @@ def fold_text(value: str | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class Category:
+    code: str
+    names: dict[str, str]
+    keywords: tuple[str, ...]
+
+
+@cache
+def categories() -> tuple[Category, ...]:
+    """The service vocabulary (`data/reference/service_categories.csv`), first match wins, `other` last."""
+    with CATEGORIES_CSV.open(encoding="utf-8") as fh:
+        return tuple(
+            Category(
+                row["code"],
+                {lang: row[f"name_{lang}"] for lang in ("ru", "kk", "en")},
+                tuple(fold_text(k.strip()) or "" for k in row["keywords"].split("|") if k.strip()),
+            )
+            for row in csv.DictReader(fh)
+        )
+
+
+def category_of(subject: str | None) -> str:
+    """The first category whose keyword (a folded stem) occurs in the folded subject; `other` when none does
+    (or when there is no subject: None, or NaN as pandas reads a missing one)."""
+    text = (fold_text(subject) or "") if isinstance(subject, str) else ""
+    for cat in categories():
+        if any(k in text for k in cat.keywords):
+            return cat.code
+    return "other"
+
+
+@dataclass(frozen=True)
 class AggregateStats:
     engagement_totals: int
     party_totals: int
     organization_search: int
     source_totals: int
+    region_party_totals: int = 0
 
 
 def _engagement_totals_select() -> Select[Any]:
@@ -153,7 +204,74 @@ def refresh_in(conn: Connection) -> AggregateStats:
         party_totals=int(conn.execute(select(func.count()).select_from(PT)).scalar() or 0),
         organization_search=_refresh_search(conn),
         source_totals=_refresh_sources(conn),
+        region_party_totals=_refresh_region_parties(conn),
     )
+
+
+RPT_COLUMNS = ["region_kato", "role", "category", "bin", "entity_id", "name", "engagements", "amount_kzt",
+               "noncompetitive"]  # fmt: skip
+
+
+def _region_side_select(role: str, category: Any = None, subjects: Table | None = None) -> Select[Any]:
+    """A region's engagements grouped by one side's BIN (and, for providers, the subject's category)."""
+    bin_col, id_col, name_col = (E[f"{role}_bin"], E[f"{role}_id"], E[f"{role}_name"])
+    keys = [E.region_kato, bin_col] if category is None else [E.region_kato, category, bin_col]
+    query = select(
+        E.region_kato,
+        literal(role),
+        null() if category is None else category,
+        bin_col,
+        func.max(id_col),
+        func.max(name_col),
+        func.count(),
+        func.coalesce(func.sum(E.amount_kzt), 0),
+        func.count().filter(E.competitive.is_(False)),
+    ).where(E.region_kato.is_not(None))
+    if subjects is not None:  # only classified subjects are listed: the rest is `other`
+        query = query.select_from(Engagement.__table__.outerjoin(subjects, subjects.c.subject == E.subject))
+    return query.group_by(*keys)
+
+
+def _refresh_region_parties(conn: Connection) -> int:
+    """The region page's parties: buyers, providers, and providers per service category, per region.
+
+    Subjects are free text: each distinct one is classified once in Python (`category_of`, the page's own
+    rule) into a temporary table, which the grouped `INSERT … SELECT` then joins — the grouping stays in the
+    database. Only subjects outside `other` are written to it; the rest fall to `other` in the join.
+    """
+    conn.execute(delete(RPT))
+    conn.execute(insert(RPT).from_select(RPT_COLUMNS, _region_side_select("buyer")))
+    subjects = Table(
+        "tmp_subject_categories",
+        MetaData(),
+        Column("subject", Text, primary_key=True),
+        Column("category", String(40), nullable=False),
+        prefixes=["TEMPORARY"],
+    )
+    subjects.drop(conn, checkfirst=True)  # a failed earlier refresh on this pooled connection
+    subjects.create(conn)
+    try:
+        found = conn.execute(select(E.subject).where(E.subject.is_not(None)).distinct()).scalars().all()
+        classified = [{"subject": s, "category": c} for s in found if (c := category_of(s)) != "other"]
+        for start in range(0, len(classified), SEARCH_BATCH):
+            conn.execute(insert(subjects), classified[start : start + SEARCH_BATCH])
+        # A literal in SQL, not a bind parameter: PostgreSQL must see the same expression in GROUP BY.
+        category = func.coalesce(subjects.c.category, literal_column("'other'"))
+        conn.execute(
+            insert(RPT).from_select(RPT_COLUMNS, _region_side_select("provider", category, subjects))
+        )
+    finally:
+        subjects.drop(conn)
+    # A provider's whole region is the sum of its categories: from those rows, not another scan of engagements.
+    rc = RPT.c
+    whole = (
+        select(rc.region_kato, rc.role, null(), rc.bin, func.max(rc.entity_id), func.max(rc.name), func.sum(rc.engagements),
+               func.sum(rc.amount_kzt), func.sum(rc.noncompetitive))
+        .where(rc.role == "provider", rc.category.is_not(None))
+        .group_by(rc.region_kato, rc.role, rc.bin)
+    )  # fmt: skip
+    conn.execute(insert(RPT).from_select(RPT_COLUMNS, whole))
+    return int(conn.execute(select(func.count()).select_from(RPT)).scalar() or 0)
 
 
 def _refresh_sources(conn: Connection) -> int:

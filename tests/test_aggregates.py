@@ -82,6 +82,7 @@ FILTERS = (
     RegisterFilter(regions=("75",)),
     RegisterFilter(regions=("71", "63"), competitive=False),
     RegisterFilter(legal_bases=("single_source",), years=(2024,)),
+    RegisterFilter(legal_bases=("single_source",), years=(2024,), sort="amount_desc"),
     RegisterFilter(instruments=("memorandum", "ppp_agreement")),
     RegisterFilter(years=(2023, 2025), competitive=True),
 )
@@ -152,6 +153,13 @@ def test_register_first_page_is_the_full_order_cut(market: Engine, sort: str) ->
         assert want
         assert list(queries.register_rows(market, narrowed, 100)["engagement_id"]) == want, narrowed
         assert list(queries.register_rows(market, narrowed, 2)["engagement_id"]) == want[:2], narrowed
+    # By basis and amount, SQLite is told to keep the year off its date index (`_unindexed`): the same rows
+    # must match as with the year on the index.
+    by_basis = RegisterFilter(legal_bases=("single_source", "open_tender"), years=(2024, 2025), sort=sort)
+    on_index = RegisterFilter(legal_bases=by_basis.legal_bases, years=by_basis.years, sort="signed_desc")
+    got = list(queries.register_rows(market, by_basis)["engagement_id"])
+    assert got, sort
+    assert sorted(got) == sorted(queries.register_rows(market, on_index)["engagement_id"]), sort
 
 
 SEARCHES = ("білім", "БИЛИМ", "цифровая", "Өнер", "ахметов", "нет такого", "17054")
@@ -170,8 +178,69 @@ def test_name_search_on_folded_names_equals_folding_per_query(
         for f in filters
     }
     assert any(rows for _, rows in before.values())  # the searches do find something
+    both = (RegisterFilter(buyer="школа", provider="білім"), RegisterFilter(provider="Өнер", regions=("75",)))
+    for f in [*filters, *both]:
+        # Counted per alternative (`_search_parts`) and added up = the one query with the OR, as the CSV reads it.
+        one = queries._frame(market, queries._register_select(f))
+        amounts = [Decimal(str(a)) for a in one["amount_kzt"] if a is not None and not pd.isna(a)]
+        summary = queries.register_summary(market, f)
+        assert summary["contracts"] == len(one), f
+        assert summary["amount_kzt"].quantize(Decimal("0.01")) == sum(amounts, Decimal(0)).quantize(
+            Decimal("0.01")
+        ), f
     assert before[RegisterFilter(buyer="Өнер")][1]  # a buyer known only by the engagement's own name
     aggregates.refresh(engine)
     for f in filters:
         after = (queries.register_summary(market, f), list(queries.register_rows(market, f)["engagement_id"]))
         assert after == before[f], f
+
+
+def _rows(frame: pd.DataFrame) -> list[list[object]]:
+    """A frame's values with floats rounded to the cent/millionth: sums of partial sums may differ in the last
+    binary digit from one sum (SQLite stores amounts as floats)."""
+    return [
+        [round(v, 6) if isinstance(v, float) else v for v in row]
+        for row in frame.astype(object).where(frame.notna(), None).values.tolist()
+    ]
+
+
+def test_region_page_from_aggregates_equals_the_direct_query(market: Engine, engine: Engine) -> None:
+    """`region_party_totals` gives the region page exactly what its three scans of `engagements` give.
+
+    The market has a region whose providers include ones without a BIN, subjects in several categories and
+    none, and rows without an amount; each region is also cut to one and two parties (the order's ties)."""
+    from dashboard.queries_entity import RegionFilter, region_view
+
+    with engine.connect() as conn:
+        katos = sorted(conn.execute(select(Engagement.region_kato).distinct()).scalars().all(), key=str)
+    assert {"63", "71", "75"} <= set(katos)
+    stats = aggregates.refresh(engine)
+    assert stats.region_party_totals > 0
+    for kato in [k for k in katos if k is not None] + ["11"]:  # 11: no engagement there
+        for limit in (1, 2, 20):
+            fast = region_view(market, RegionFilter(kato), limit)
+            slow = region_view(market, RegionFilter(kato), limit, direct=True)
+            assert fast["summary"] == slow["summary"], kato
+            for part in ("buyers", "providers", "categories", "bases", "years"):
+                assert list(fast[part].columns) == list(slow[part].columns), (kato, part)
+                assert _rows(fast[part]) == _rows(slow[part]), (kato, limit, part)
+    busy = region_view(market, RegionFilter("75"))
+    assert busy["providers"]["bin"].isna().any()  # the row gathering providers without a BIN is there
+    assert len(set(busy["categories"]["category"])) > 1  # subjects were classified, not all `other`
+
+
+def test_region_page_reads_the_aggregates(market: Engine, engine: Engine) -> None:
+    """After a refresh a whole region follows `region_party_totals` (a stale table would show): proof it is used."""
+    from dashboard.queries_entity import RegionFilter, region_view
+
+    aggregates.refresh(engine)
+    before = region_view(market, RegionFilter("75"))["summary"]["providers"]
+    with engine.begin() as conn:
+        gone = delete(Engagement.__table__).where(
+            Engagement.region_kato == "75", Engagement.provider_bin.is_not(None)
+        )
+        conn.execute(gone)
+    assert region_view(market, RegionFilter("75"))["summary"]["providers"] == before
+    assert region_view(market, RegionFilter("75"), direct=True)["summary"]["providers"] == 0
+    aggregates.refresh(engine)
+    assert region_view(market, RegionFilter("75"))["summary"]["providers"] == 0

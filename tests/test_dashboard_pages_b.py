@@ -280,6 +280,21 @@ def test_flags_query_shows_the_newest_verdict(reader: Engine) -> None:
     assert json.loads(table[0]["params"])  # JSON fields stay JSON in the CSV
 
 
+@pytest.mark.parametrize(
+    "f",
+    [FlagFilter(), FlagFilter(states=("open",)), FlagFilter(states=("justified", "unjustified")),
+     FlagFilter(regions=("63",)), FlagFilter(codes=("shared_person", "single_source_share"))],
+)  # fmt: skip
+def test_flags_ids_first_give_the_one_query_page(reader: Engine, f: FlagFilter) -> None:
+    """The page's ids (flags alone, verdicts only for a state) then their rows: the same flags, in the same
+    order, as the one query that joins everything, for any cut; and the count is that query's count."""
+    full = list(queries_flags._frame(reader, queries_flags._select(f))["id"])
+    assert full
+    assert queries_flags.flags_count(reader, f) == len(full)
+    for limit in (1, 2, len(full) + 1):
+        assert list(queries_flags.flags_rows(reader, f, limit)["id"]) == full[:limit], (f, limit)
+
+
 def test_flags_page_filters_explains_and_stays_read_only(
     seeded: str, open_page: Callable[..., AppTest]
 ) -> None:

@@ -81,6 +81,18 @@ def _links(urls: Any) -> list[str]:
     return [u for u in (safe_link(x) for x in (urls or [])) if u is not None]
 
 
+def _first_link(urls: Any) -> str | None:
+    """The first safe link only: the table shows one, and checking every URL of a thousand flags costs."""
+    return next((u for u in (safe_link(x) for x in (urls or [])) if u is not None), None)
+
+
+def _times(values: Any) -> list[str]:
+    """Timestamps formatted once per distinct value (a stage run stamps thousands of flags alike)."""
+    stamps = pd.to_datetime(pd.Series(list(values), dtype=object), utc=True)
+    text = {v: format_datetime(v) for v in stamps.dropna().unique()}
+    return [text[v] if not pd.isna(v) else "—" for v in stamps]
+
+
 def _params_text(params: Any) -> str:
     return "; ".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in (params or {}).items())
 
@@ -100,9 +112,9 @@ def _display(rows: pd.DataFrame) -> pd.DataFrame:
                 explain(c, th, ex, lang) for c, th, ex in zip(rows["code"], rows["thresholds"], rows["explanation"], strict=True)
             ],
             "params": [_params_text(p) for p in rows["params"]],
-            "source_url": [next(iter(_links(u)), None) for u in rows["source_urls"]],
-            "retrieved_at": [format_datetime(v) if v is not None and not pd.isna(v) else "—" for v in rows["retrieved_at"]],
-            "computed_at": [format_datetime(v) for v in pd.to_datetime(rows["computed_at"], utc=True)],
+            "source_url": [_first_link(u) for u in rows["source_urls"]],
+            "retrieved_at": _times(rows["retrieved_at"]),
+            "computed_at": _times(rows["computed_at"]),
             "id": rows["id"],
         }
     )  # fmt: skip
